@@ -1,0 +1,69 @@
+"""Command-line interface: ``nwnrc <command> ...``.
+
+Each area of the package contributes its commands through a ``register`` function in
+its private ``_cli`` module, so that this file stays a thin dispatcher and heavy
+imports (numba, matplotlib) happen only when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from nwnrc import __version__
+from nwnrc.errors import NwnrcError
+
+_COMMAND_MODULES = (
+    "nwnrc.network._cli",
+    "nwnrc.device._cli",
+    "nwnrc.experiments._cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="nwnrc",
+        description="Reservoir computing with neuromorphic nanowire networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"nwnrc {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-vv for debug)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except NwnrcError as exc:
+        print(f"nwnrc: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("nwnrc: interrupted; finished work is kept, run again to resume",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
