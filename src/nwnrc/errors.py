@@ -28,6 +28,10 @@ class NumericalError(NwnrcError, ArithmeticError):
     """A computation lost its numerical footing (a non-positive pivot, a NaN)."""
 
 
+class NotFittedError(NwnrcError, AttributeError):
+    """A learner was asked for a fitted quantity before it saw any data."""
+
+
 class NumericalWarning(UserWarning):
     """A computation is close to losing its numerical footing."""
 
