@@ -75,9 +75,14 @@ class NanowireNetwork:
 
     Notes
     -----
-    Pads are numbered 0..15 row-major with row 0 at the top (largest y); see
-    :mod:`nwnrc.network._mea` for the layout. A wire that touches two pads shorts
-    them together (:meth:`bridged_pads`).
+    Pads are numbered 0..15 row-major with row 0 at the top (largest y), as drawn in
+    the :mod:`nwnrc.network` docstring. A wire that touches two pads shorts them
+    together (:meth:`bridged_pads`).
+
+    Limitations: wires are ideal segments of zero width, so two wires that pass
+    within a wire diameter of each other without crossing form no junction, and
+    wires do not bend. A pad contacts a wire wherever the segment meets the square,
+    with no contact resistance. Wires are not clipped at the chip edge.
     """
 
     def __init__(
