@@ -182,9 +182,9 @@ def plot_network(
             f"{n} wires, {network.n_junctions} junctions, seed {network.params.seed}"
         )
         if driven and not note:
-            title += (
-                f"\n{int((~mask).sum())} wires outside the pads' {driven} component"
-            )
+            dropped = int((~mask).sum())
+            noun = "wire" if dropped == 1 else "wires"
+            title += f"\n{dropped} {noun} outside the pads' {driven} component"
         elif note:
             title += f"\n{note}"
     ax.set_title(title, fontsize=10)
