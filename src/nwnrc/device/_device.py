@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from nwnrc.device._circuit import Circuit, build_circuit
+from nwnrc.device._circuit import DRAIN, SOURCE, Circuit, build_circuit
 from nwnrc.device._junction import JunctionParams
 from nwnrc.errors import ConfigError, NumericalError, StreamError
 
@@ -54,7 +54,10 @@ class DeviceOutput:
     pad_voltages : ndarray, shape (replicas, steps, readout pads)
         Voltage of each readout pad, V.
     source_current : ndarray, shape (replicas, steps)
-        Current into the source pad, A (equal to the current out of the drain).
+        Current into the network through the source pad, A.
+    drain_current : ndarray, shape (replicas, steps)
+        Current out of the network through the drain pad, A, summed independently
+        over the drain's junctions; equal to ``source_current`` by Kirchhoff's law.
     conductance : ndarray, shape (replicas, steps)
         Network conductance between source and drain, S: source current over source
         voltage, defined through the circuit even where the source voltage is 0.
@@ -64,6 +67,7 @@ class DeviceOutput:
 
     pad_voltages: NDArray[np.float64]
     source_current: NDArray[np.float64]
+    drain_current: NDArray[np.float64]
     conductance: NDArray[np.float64]
     state: NDArray[np.float64]
 
@@ -125,6 +129,7 @@ class SimulatedDevice:
             readout_pads,
         )
         self._params = junction.as_array()
+        self._kernel_arrays = _kernel_arrays(self.circuit)
 
     @property
     def readout_pads(self) -> tuple[int, ...]:
@@ -210,6 +215,7 @@ class SimulatedDevice:
         n_blocks = -(-n_rep // lanes)
         padded = n_blocks * lanes
         c = self.circuit
+        k = self._kernel_arrays
         lam = np.zeros((padded, c.n_junctions))
         lam[:n_rep] = lam0
         vin = np.zeros((padded, n_steps))
@@ -221,16 +227,19 @@ class SimulatedDevice:
         n_pads = c.readout_nodes.shape[0]
         out_pads = np.empty((n_blocks, n_steps, n_pads, lanes))
         out_current = np.empty((n_blocks, n_steps, lanes))
+        out_drain = np.empty((n_blocks, n_steps, lanes))
         out_g = np.empty((n_blocks, n_steps, lanes))
         status = np.zeros(n_blocks, dtype=np.int64)
         run_blocks(
-            lam_b, v_b, self.dt, self._params, c.ends, c.diag_pos, c.offdiag_pos,
-            c.col_ptr, c.row_idx, c.update_ptr, c.update_target, c.readout_nodes,
+            lam_b, v_b, self.dt, self._params, k["ends"], k["diag_pos"],
+            k["offdiag_pos"], k["src_junctions"], k["src_other"], k["drn_junctions"],
+            k["drn_other"], c.col_ptr,
+            c.row_idx, c.update_ptr, c.update_target, c.readout_nodes,
             np.empty((n_blocks, c.n_junctions, lanes)),
-            np.empty((n_blocks, c.nnz_factor, lanes)),
-            np.empty((n_blocks, max(c.n_nodes, 1), lanes)),
+            np.empty((n_blocks, c.nnz_factor + 3, lanes)),
+            np.empty((n_blocks, c.n_nodes + 2, lanes)),
             np.empty((n_blocks, lanes)),
-            out_pads, out_current, out_g, status,
+            out_pads, out_current, out_drain, out_g, status,
         )
         if np.any(status):
             blk = int(np.nonzero(status)[0][0])
@@ -250,6 +259,35 @@ class SimulatedDevice:
         return DeviceOutput(
             pad_voltages=unblock(out_pads),
             source_current=unblock(out_current),
+            drain_current=unblock(out_drain),
             conductance=unblock(out_g),
             state=unblock(lam_b),
         )
+
+
+def _kernel_arrays(c: Circuit) -> dict[str, NDArray[np.int64]]:
+    """Index arrays for the branch-free kernel.
+
+    The source becomes node ``n`` and the drain node ``n + 1``; their diagonal entries
+    and the off-diagonal entries of junctions with a driven end go to scratch slots
+    past the end of L's values, so that assembly needs no branches.
+    """
+    n, nnz = c.n_nodes, c.nnz_factor
+    ends = c.ends.copy()
+    ends[ends == SOURCE] = n
+    ends[ends == DRAIN] = n + 1
+    diag = np.concatenate([c.diag_pos, [nnz, nnz + 1]]).astype(np.int64)
+    off = np.where(c.offdiag_pos < 0, nnz + 2, c.offdiag_pos).astype(np.int64)
+    arrays = {
+        "ends": np.ascontiguousarray(ends),
+        "diag_pos": diag,
+        "offdiag_pos": off,
+    }
+    for name, code in (("src", SOURCE), ("drn", DRAIN)):
+        at_a = np.nonzero(c.ends[:, 0] == code)[0]
+        at_b = np.nonzero(c.ends[:, 1] == code)[0]
+        arrays[f"{name}_junctions"] = np.concatenate([at_a, at_b]).astype(np.int64)
+        arrays[f"{name}_other"] = np.concatenate(
+            [ends[at_a, 1], ends[at_b, 0]]
+        ).astype(np.int64)
+    return arrays

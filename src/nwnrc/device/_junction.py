@@ -186,8 +186,9 @@ def junction_conductance(lam: float, params: NDArray[np.float64]) -> float:
     r_off = params[6]
     s_max = params[7]
     s = s_max * (lambda_crit - abs(lam)) / lambda_crit
-    if s < 0.0:
-        s = 0.0
+    if s <= 0.0:
+        # Formed filament: no tunnelling gap (and no exp to evaluate).
+        return 1.0 / r_on + 1.0 / r_off
     r_tunnel = (
         (2.0 / TUNNEL_A) * s / math.sqrt(TUNNEL_PHI_VOLTS)
         * math.exp(TUNNEL_C0 * TUNNEL_PHI_VOLTS * TUNNEL_PHI_VOLTS * s) / TUNNEL_J1

@@ -136,8 +136,7 @@ class DenseReferenceDevice:
                 unit = self.node_voltages(g_act, 1.0)
                 conductance[r, t] = self.terminal_current(g_act, unit, self.src)
                 lam[:] = filament_steps(lam, vj, self.dt, self.params)
-        self.last_drain_current = drain_current
-        return DeviceOutput(pads, current, conductance, lam_all)
+        return DeviceOutput(pads, current, drain_current, conductance, lam_all)
 
     def terminal_current(
         self, g_active: NDArray[np.float64], v: NDArray[np.float64], node: int
