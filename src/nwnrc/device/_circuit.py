@@ -166,8 +166,10 @@ def build_circuit(
     readout_pads = tuple(int(p) for p in readout_pads)
     _check_pads(n_pads, source_pad, drain_pad, readout_pads, pad_wires)
     if n_wires <= 0:
-        raise NetworkError(f"the network has no wires (n_wires={n_wires}); build one "
-                           "with at least a few hundred wires")
+        raise NetworkError(
+            f"the network has no wires (n_wires={n_wires}); build one "
+            "with at least a few hundred wires"
+        )
 
     # A pad shorts the wires it touches: merge them into one node.
     parent = np.arange(n_wires, dtype=np.int64)
@@ -265,16 +267,18 @@ def _check_pads(
         ("readout_pads", p) for p in readout_pads
     ]:
         if not 0 <= int(pad) < n_pads:
-            raise NetworkError(f"{name} must be a pad number in 0..{n_pads - 1}, "
-                               f"got {pad}")
+            raise NetworkError(
+                f"{name} must be a pad number in 0..{n_pads - 1}, got {pad}"
+            )
         if len(pad_wires[int(pad)]) == 0:
             raise NetworkError(
                 f"pad {pad} ({name}) touches no wire; choose another pad or use a "
                 "denser network"
             )
     if source_pad == drain_pad:
-        raise NetworkError(f"source_pad and drain_pad must differ, both are "
-                           f"{source_pad}")
+        raise NetworkError(
+            f"source_pad and drain_pad must differ, both are {source_pad}"
+        )
     for p in readout_pads:
         if p in (source_pad, drain_pad):
             raise NetworkError(

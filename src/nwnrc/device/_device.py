@@ -156,9 +156,7 @@ class SimulatedDevice:
             "circuit": self.circuit.summary(),
         }
 
-    def run(
-        self, volts: ArrayLike, state: ArrayLike | None = None
-    ) -> DeviceOutput:
+    def run(self, volts: ArrayLike, state: ArrayLike | None = None) -> DeviceOutput:
         """Stream input voltages through replicas of the network.
 
         Parameters
@@ -231,15 +229,31 @@ class SimulatedDevice:
         out_g = np.empty((n_blocks, n_steps, lanes))
         status = np.zeros(n_blocks, dtype=np.int64)
         run_blocks(
-            lam_b, v_b, self.dt, self._params, k["ends"], k["diag_pos"],
-            k["offdiag_pos"], k["src_junctions"], k["src_other"], k["drn_junctions"],
-            k["drn_other"], c.col_ptr,
-            c.row_idx, c.update_ptr, c.update_target, c.readout_nodes,
+            lam_b,
+            v_b,
+            self.dt,
+            self._params,
+            k["ends"],
+            k["diag_pos"],
+            k["offdiag_pos"],
+            k["src_junctions"],
+            k["src_other"],
+            k["drn_junctions"],
+            k["drn_other"],
+            c.col_ptr,
+            c.row_idx,
+            c.update_ptr,
+            c.update_target,
+            c.readout_nodes,
             np.empty((n_blocks, c.n_junctions, lanes)),
             np.empty((n_blocks, c.nnz_factor + 3, lanes)),
             np.empty((n_blocks, c.n_nodes + 2, lanes)),
             np.empty((n_blocks, lanes)),
-            out_pads, out_current, out_drain, out_g, status,
+            out_pads,
+            out_current,
+            out_drain,
+            out_g,
+            status,
         )
         if np.any(status):
             blk = int(np.nonzero(status)[0][0])
@@ -253,7 +267,7 @@ class SimulatedDevice:
             # (blocks, ..., lanes) -> (replicas, ...)
             moved = np.moveaxis(a, -1, 1)
             return np.ascontiguousarray(
-                moved.reshape((padded,) + moved.shape[2:])[:n_rep]
+                moved.reshape((padded, *moved.shape[2:]))[:n_rep]
             )
 
         return DeviceOutput(
@@ -287,7 +301,7 @@ def _kernel_arrays(c: Circuit) -> dict[str, NDArray[np.int64]]:
         at_a = np.nonzero(c.ends[:, 0] == code)[0]
         at_b = np.nonzero(c.ends[:, 1] == code)[0]
         arrays[f"{name}_junctions"] = np.concatenate([at_a, at_b]).astype(np.int64)
-        arrays[f"{name}_other"] = np.concatenate(
-            [ends[at_a, 1], ends[at_b, 0]]
-        ).astype(np.int64)
+        arrays[f"{name}_other"] = np.concatenate([ends[at_a, 1], ends[at_b, 0]]).astype(
+            np.int64
+        )
     return arrays

@@ -112,11 +112,13 @@ class JunctionParams:
         for f in fields(self):
             value = getattr(self, f.name)
             if not (isinstance(value, int | float) and math.isfinite(value)):
-                raise ConfigError(f"JunctionParams.{f.name} must be a finite number, "
-                                  f"got {value!r}")
+                raise ConfigError(
+                    f"JunctionParams.{f.name} must be a finite number, got {value!r}"
+                )
             if value <= 0 and f.name != "v_reset":
-                raise ConfigError(f"JunctionParams.{f.name} must be positive, "
-                                  f"got {value!r}")
+                raise ConfigError(
+                    f"JunctionParams.{f.name} must be positive, got {value!r}"
+                )
         if not 0 <= self.v_reset <= self.v_set:
             raise ConfigError(
                 f"JunctionParams needs 0 <= v_reset <= v_set, got v_reset="
@@ -128,8 +130,10 @@ class JunctionParams:
                 f"{self.lambda_max!r}, lambda_crit={self.lambda_crit!r}"
             )
         if self.r_off <= self.r_on:
-            raise ConfigError(f"JunctionParams needs r_off > r_on, got r_off="
-                              f"{self.r_off!r}, r_on={self.r_on!r}")
+            raise ConfigError(
+                f"JunctionParams needs r_off > r_on, got r_off="
+                f"{self.r_off!r}, r_on={self.r_on!r}"
+            )
 
     @classmethod
     def preset(cls, name: str) -> JunctionParams:
@@ -160,8 +164,16 @@ class JunctionParams:
     def as_array(self) -> NDArray[np.float64]:
         """The parameters packed for the compiled kernels."""
         return np.array(
-            [self.v_set, self.v_reset, self.lambda_crit, self.lambda_max, self.b,
-             self.r_on, self.r_off, self.s_max_nm],
+            [
+                self.v_set,
+                self.v_reset,
+                self.lambda_crit,
+                self.lambda_max,
+                self.b,
+                self.r_on,
+                self.r_off,
+                self.s_max_nm,
+            ],
             dtype=np.float64,
         )
 
@@ -190,14 +202,19 @@ def junction_conductance(lam: float, params: NDArray[np.float64]) -> float:
         # Formed filament: no tunnelling gap (and no exp to evaluate).
         return 1.0 / r_on + 1.0 / r_off
     r_tunnel = (
-        (2.0 / TUNNEL_A) * s / math.sqrt(TUNNEL_PHI_VOLTS)
-        * math.exp(TUNNEL_C0 * TUNNEL_PHI_VOLTS * TUNNEL_PHI_VOLTS * s) / TUNNEL_J1
+        (2.0 / TUNNEL_A)
+        * s
+        / math.sqrt(TUNNEL_PHI_VOLTS)
+        * math.exp(TUNNEL_C0 * TUNNEL_PHI_VOLTS * TUNNEL_PHI_VOLTS * s)
+        / TUNNEL_J1
     )
     return 1.0 / (r_tunnel + r_on) + 1.0 / r_off
 
 
 @numba.njit(cache=True, fastmath=False, inline="always")
-def filament_step(lam: float, v: float, dt: float, params: NDArray[np.float64]) -> float:
+def filament_step(
+    lam: float, v: float, dt: float, params: NDArray[np.float64]
+) -> float:
     """One explicit Euler step of the filament state under junction voltage ``v``."""
     v_set = params[0]
     v_reset = params[1]
@@ -223,9 +240,9 @@ def filament_step(lam: float, v: float, dt: float, params: NDArray[np.float64]) 
 
 
 @numba.njit(cache=True)
-def conductances(lam: NDArray[np.float64], params: NDArray[np.float64]) -> NDArray[
-    np.float64
-]:
+def conductances(
+    lam: NDArray[np.float64], params: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Conductance of every junction for an array of filament states."""
     out = np.empty_like(lam)
     flat_in = lam.ravel()
@@ -237,7 +254,9 @@ def conductances(lam: NDArray[np.float64], params: NDArray[np.float64]) -> NDArr
 
 @numba.njit(cache=True)
 def filament_steps(
-    lam: NDArray[np.float64], v: NDArray[np.float64], dt: float,
+    lam: NDArray[np.float64],
+    v: NDArray[np.float64],
+    dt: float,
     params: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """One Euler step for arrays of filament states and junction voltages."""

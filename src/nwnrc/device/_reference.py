@@ -101,7 +101,7 @@ class DenseReferenceDevice:
         v = np.zeros(n)
         v[self.src] = v_source
         f = self.free
-        rhs = -lap[np.ix_(f, [self.src])][:, 0] * v_source
+        rhs = -lap[f, self.src] * v_source
         v[f] = np.linalg.solve(lap[np.ix_(f, f)], rhs)
         return v
 
