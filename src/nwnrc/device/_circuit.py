@@ -236,8 +236,9 @@ def build_circuit(
     order = minimum_degree_order(n_nodes, ends)
     rank = np.empty(n_nodes, dtype=np.int64)
     rank[order] = np.arange(n_nodes)
-    ends = np.where(ends >= 0, rank[np.maximum(ends, 0)], ends)
-    readout_local = rank[readout_local]
+    if n_nodes > 0:  # with no free node every end is driven and rank is empty
+        ends = np.where(ends >= 0, rank[np.maximum(ends, 0)], ends)
+        readout_local = rank[readout_local]
     sym = _symbolic(n_nodes, ends)
 
     circuit = Circuit(
