@@ -1,0 +1,131 @@
+"""``nwnrc mnist``: the main job from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the experiment commands."""
+    p = subparsers.add_parser(
+        "mnist",
+        help="online MNIST classification on a simulated nanowire network",
+        description=(
+            "Stream MNIST digits through a simulated nanowire network and learn "
+            "linear readouts: online RLS, batch gradient descent and ridge, for 1 to "
+            "5 readout channels, against the raw-pixel baseline. The default is a "
+            "small run of about ten minutes; --full is the paper's protocol."
+        ),
+    )
+    p.add_argument("--train", type=int, help="training digits (default 10000)")
+    p.add_argument("--test", type=int, help="test digits (default 2000)")
+    p.add_argument("--shuffles", type=int, help="orders of the training stream")
+    p.add_argument(
+        "--channels",
+        type=int,
+        nargs="+",
+        metavar="PAD",
+        help="readout pads in the order channel sets grow (default 1 2 12 13 15)",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the paper's protocol: 50000/10000 digits, 5 shuffles",
+    )
+    p.add_argument(
+        "--val",
+        action="store_true",
+        help="score on the validation split (for tuning), not the test",
+    )
+    p.add_argument("--v-max", type=float, help="voltage of a white pixel, V")
+    p.add_argument("--v-min", type=float, help="voltage of a black pixel, V")
+    p.add_argument("--wires", type=int, help="nanowires in the network")
+    p.add_argument("--network-seed", type=int, help="seed of the network geometry")
+    p.add_argument("--junction", help="junction preset (hochstetter2021, slow_decay)")
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        choices=("online", "batch", "ridge"),
+        help="readouts to train (default all three)",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="JSON file of MnistConfig fields (flags override it)",
+    )
+    p.add_argument("--data", type=Path, help="local MNIST (.npz, IDX folder, .pkl.gz)")
+    p.add_argument("--cache-dir", type=Path, help="where MNIST is cached")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/mnist"),
+        help="run folder (default runs/mnist); a rerun resumes",
+    )
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(handler=_mnist)
+
+
+def _mnist(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from tqdm.auto import tqdm
+
+    from nwnrc.experiments import MnistConfig, run_mnist
+
+    base: dict[str, Any] = {}
+    if args.config:
+        base = json.loads(args.config.read_text())
+    config = MnistConfig.full(**base) if args.full else MnistConfig.from_dict(base)
+    overrides = {
+        "n_train": args.train,
+        "n_test": args.test,
+        "shuffles": args.shuffles,
+        "channels": tuple(args.channels) if args.channels else None,
+        "v_max": args.v_max,
+        "v_min": args.v_min,
+        "n_wires": args.wires,
+        "network_seed": args.network_seed,
+        "junction": args.junction,
+        "methods": tuple(args.methods) if args.methods else None,
+        "eval_split": "val" if args.val else None,
+    }
+    config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+    def progress(*a: Any, **kw: Any) -> Any:
+        return tqdm(*a, disable=args.no_progress, dynamic_ncols=True, **kw)
+
+    metrics = run_mnist(
+        config,
+        args.out,
+        data_path=args.data,
+        cache_dir=args.cache_dir,
+        progress=progress,
+        figures=not args.no_figures,
+    )
+    _print_summary(metrics, args.out)
+    return 0
+
+
+def _print_summary(metrics: dict[str, Any], out: Path) -> None:
+    rows = []
+    for key, name in (
+        ("online_accuracy", "online RLS"),
+        ("batch_accuracy", "batch GD"),
+        ("ridge_accuracy", "ridge"),
+    ):
+        if key not in metrics:
+            continue
+        accs = "  ".join(
+            f"{m}ch {v['mean'] * 100:5.1f}%" for m, v in metrics[key].items()
+        )
+        method = key.split("_")[0]
+        base = metrics["input_channel_accuracy"][method]["mean"] * 100
+        rows.append(f"  {name:<11} {accs}   raw pixels {base:5.1f}%")
+    print("test accuracy (mean over shuffles):", file=sys.stdout)
+    print("\n".join(rows), file=sys.stdout)
+    print(f"metrics and figures in {out}/", file=sys.stdout)
