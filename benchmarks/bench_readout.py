@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import sys
 import time
 
@@ -169,6 +170,8 @@ def main() -> int:
             f"samples/s (measured; target 120 s); per-sample updates would take "
             f"about {args.samples / rate_1:.0f} s"
         )
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak resident memory of this process so far: {peak:.0f} MB")
         X_test, y_test = features.draw(2_000)
         print(
             f"accuracy on 2,000 fresh synthetic samples: "

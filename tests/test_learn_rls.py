@@ -312,3 +312,23 @@ def test_params_and_repr() -> None:
     assert repr(rls) == "RLSClassifier(forgetting=0.999, n_classes=3)"
     with pytest.raises(ConfigError, match="no parameter 'lam'"):
         rls.set_params(lam=0.5)
+
+
+def test_mirror_copies_lower_triangle_tile_by_tile() -> None:
+    from nwnrc.learn._rls import _mirror_lower
+
+    rng = np.random.default_rng(0)
+    lower = np.tril(rng.normal(size=(10, 10)))
+    a = np.asfortranarray(lower + np.triu(rng.normal(size=(10, 10)), 1))
+    _mirror_lower(a, tile=3)
+    np.testing.assert_array_equal(a, lower + np.tril(lower, -1).T)
+
+
+def test_p_is_updated_in_place(stream) -> None:
+    X, Y = stream
+    rls = RLSRegressor(block_size=4).partial_fit(X[:10], Y[:10])
+    P = rls.P_
+    rls.partial_fit(X[10:], Y[10:])
+    assert rls.P_ is P
+    rls.set_params(block_size=1).partial_fit(X[:3], Y[:3])
+    assert rls.P_ is P

@@ -24,7 +24,7 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{dest.name}.", suffix=suffix + ".tmp", dir=dest.parent
+        prefix=f".{dest.name}.", suffix=".tmp" + suffix, dir=dest.parent
     )
     os.close(fd)
     try:

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 #: Rows per chunk when the feature mean and spread are computed, so that no
 #: temporary as large as the training set is made.
-_STATS_CHUNK = 4096
+_STATS_CHUNK = 1024
 
 #: Multiply-adds per matrix product in the training loop, kept under the size at which
 #: OpenBLAS starts a second thread (see :func:`softmax_loss_grad`, Notes).

@@ -24,8 +24,15 @@ Row j of the block (j = 1..k, oldest first) enters S with weight lam**j: the new
 ``R`` is ``lam**k R_old + sum_j lam**(k - j) x_j x_j^T``, and the Woodbury identity for
 ``(R_old lam**k + X^T D X)^-1`` with ``D = diag(lam**(k - j))`` brings in
 ``lam**k D^-1 = diag(lam**j)``. The block result therefore equals k per-sample updates
-(tests check it to 1e-8). S is factored by Cholesky (``S = L L^T``), ``H = L^-1 G`` and
-the P update is the symmetric rank-k update ``P <- (P - H^T H) / lam**k``.
+(tests check it to 1e-8).
+
+The code works with the rows and errors scaled by ``lam**(-j/2)``, which turns S into
+``I + (scaled G)(scaled X)^T``: the same update, with every eigenvalue of the scaled
+innovation matrix at least 1 while P is positive definite, where the weights lam**j of
+a long block could otherwise sink below round-off. That matrix is factored by Cholesky
+(``L L^T``), ``H = L^-1 (scaled G)`` and the P update is the symmetric rank-k update
+``P <- (P - H^T H) / lam**k``. Under forgetting a block holds at most
+``230 / ln(1 / lam)`` rows (lam**k >= 1e-100), whatever ``block_size`` says.
 
 References
 ----------
@@ -38,6 +45,7 @@ References
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from typing import Any
 
@@ -192,6 +200,8 @@ class _RLSBase(_Estimator):
             raise NumericalError(self._failure)
 
         w_before = self.coef_.copy()
+        if lam < 1.0:
+            block = min(block, max(1, int(230.0 / -math.log(lam))))
         for start in range(0, X.shape[0], block):
             stop = min(X.shape[0], start + block)
             self._update_block(X[start:stop], Y[start:stop], lam, start)
@@ -213,6 +223,10 @@ class _RLSBase(_Estimator):
         Xa[:, :d] = Xb
         if self._with_intercept:
             Xa[:, d] = 1.0
+        row_scale = None
+        if lam != 1.0:
+            row_scale = lam ** (-0.5 * np.arange(1, k + 1))
+            Xa *= row_scale[:, None]
         P = self._P
         W = self._W
 
@@ -225,7 +239,7 @@ class _RLSBase(_Estimator):
         # second BLAS library whose idle threads would compete for the same cores.
         S = blas.dgemm(1.0, G, Xa, trans_b=1)
         S = 0.5 * (S + S.T)
-        S[np.diag_indices(k)] += lam ** np.arange(1, k + 1)
+        S[np.diag_indices(k)] += 1.0
         if not np.isfinite(S).all():
             raise NumericalError(
                 f"the innovation matrix of {where} overflowed; the features are too "
@@ -235,13 +249,17 @@ class _RLSBase(_Estimator):
             L = scipy.linalg.cholesky(S, lower=True, check_finite=False)
         except np.linalg.LinAlgError as exc:
             raise NumericalError(
-                f"the innovation matrix lam^j + x_i^T P x_j of {where} is not positive "
-                f"definite ({exc}): P_ has lost positive definiteness. The learner is "
-                f"unchanged by these samples; refit with a larger delta or rescaled "
-                f"features"
+                f"the innovation matrix I + x_i^T P x_j (rows scaled) of {where} is not "
+                f"positive definite ({exc}): P_ has lost positive definiteness. The "
+                f"learner is unchanged by these samples; refit with a larger delta or "
+                f"rescaled features"
             ) from exc
 
-        E = blas.dgemm(-1.0, Xa, W, 1.0, np.asfortranarray(Yb), trans_b=1)
+        # Errors of the scaled rows: scaled X W^T against scaled targets.
+        E = np.asfortranarray(Yb)
+        if row_scale is not None:
+            E = E * row_scale[:, None]
+        E = blas.dgemm(-1.0, Xa, W, 1.0, E, trans_b=1)
         H = scipy.linalg.solve_triangular(L, G, lower=True, check_finite=False)
         F = scipy.linalg.solve_triangular(L, E, lower=True, check_finite=False)
         dW = blas.dgemm(1.0, F, H, trans_a=1)
