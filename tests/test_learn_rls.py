@@ -332,3 +332,22 @@ def test_p_is_updated_in_place(stream) -> None:
     assert rls.P_ is P
     rls.set_params(block_size=1).partial_fit(X[:3], Y[:3])
     assert rls.P_ is P
+
+
+@pytest.mark.parametrize(("lam", "k"), [(0.95, 60), (0.6, 60), (0.1, 150)])
+def test_strong_forgetting_in_long_blocks(lam: float, k: int) -> None:
+    # Blocks longer than the feature count. Asked blocks of 60 at lam = 0.6 and 150
+    # at lam = 0.1 are cut to 13 and 3 rows (lam**-k <= 1000); 60 at 0.95 is kept.
+    # The reference is the closed form: the plain textbook recursion drifts from it
+    # at such strong forgetting (its P update is not kept symmetric).
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(150, 3))
+    Y = X @ np.array([[1.0, -2.0, 0.5]]).T + rng.normal(size=(150, 1))
+    rls = RLSRegressor(forgetting=lam, block_size=k).fit(X, Y)
+    X1 = np.hstack([X, np.ones((150, 1))])
+    W_ref, P_ref = weighted_least_squares(X1, Y, 1.0, lam)
+    W = np.hstack([rls.coef_, rls.intercept_[:, None]])
+    assert relative_error(W, W_ref) < 1e-8
+    assert relative_error(rls.P_, P_ref) < 1e-8
+    per_sample = RLSRegressor(forgetting=lam, block_size=1).fit(X, Y)
+    assert relative_error(per_sample.coef_, rls.coef_) < 1e-8

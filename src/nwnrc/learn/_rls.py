@@ -27,12 +27,13 @@ Row j of the block (j = 1..k, oldest first) enters S with weight lam**j: the new
 (tests check it to 1e-8).
 
 The code works with the rows and errors scaled by ``lam**(-j/2)``, which turns S into
-``I + (scaled G)(scaled X)^T``: the same update, with every eigenvalue of the scaled
-innovation matrix at least 1 while P is positive definite, where the weights lam**j of
-a long block could otherwise sink below round-off. That matrix is factored by Cholesky
-(``L L^T``), ``H = L^-1 (scaled G)`` and the P update is the symmetric rank-k update
-``P <- (P - H^T H) / lam**k``. Under forgetting a block holds at most
-``230 / ln(1 / lam)`` rows (lam**k >= 1e-100), whatever ``block_size`` says.
+``I + (scaled G)(scaled X)^T``, the same update with every eigenvalue of the scaled
+innovation matrix at least 1 while P is positive definite. That matrix is factored by
+Cholesky (``L L^T``), ``H = L^-1 (scaled G)`` and the P update is the symmetric rank-k
+update ``P <- (P - H^T H) / lam**k``. The spread of the row scales, ``lam**-k``,
+multiplies the round-off of the block solve, so under forgetting a block holds at most
+``ln(1000) / ln(1 / lam)`` rows (``lam**-k <= 1000``: 687 rows at lam = 0.99, 6 at
+lam = 0.3), whatever ``block_size`` says.
 
 References
 ----------
@@ -50,9 +51,8 @@ import warnings
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import blas
+from scipy.linalg import blas, lapack
 
 from nwnrc.errors import ConfigError, ConvergenceWarning, NotFittedError, NumericalError
 from nwnrc.learn._base import (
@@ -79,6 +79,9 @@ AUTO_BLOCK_SIZE = 200
 #: A ConvergenceWarning is issued once when a diagonal entry of P grows above this many
 #: times its starting value 1 / delta (wind-up under forgetting; see Notes).
 WINDUP_FACTOR = 1e10
+
+#: Under forgetting, blocks are cut so that lam**-k stays below exp(this) = 1000.
+_MAX_BLOCK_SPREAD_LOG = math.log(1000.0)
 
 
 def _mirror_lower(a: FloatArray, tile: int = 512) -> None:
@@ -201,7 +204,7 @@ class _RLSBase(_Estimator):
 
         w_before = self.coef_.copy()
         if lam < 1.0:
-            block = min(block, max(1, int(230.0 / -math.log(lam))))
+            block = min(block, max(1, int(_MAX_BLOCK_SPREAD_LOG / -math.log(lam))))
         for start in range(0, X.shape[0], block):
             stop = min(X.shape[0], start + block)
             self._update_block(X[start:stop], Y[start:stop], lam, start)
@@ -245,23 +248,24 @@ class _RLSBase(_Estimator):
                 f"the innovation matrix of {where} overflowed; the features are too "
                 f"large for float64 arithmetic: rescale them"
             )
-        try:
-            L = scipy.linalg.cholesky(S, lower=True, check_finite=False)
-        except np.linalg.LinAlgError as exc:
+        # LAPACK and BLAS directly: the scipy.linalg wrappers cost more than the
+        # arithmetic of a small block.
+        L, info = lapack.dpotrf(S, lower=1, clean=0)
+        if info != 0:
             raise NumericalError(
                 f"the innovation matrix I + x_i^T P x_j (rows scaled) of {where} is not "
-                f"positive definite ({exc}): P_ has lost positive definiteness. The "
-                f"learner is unchanged by these samples; refit with a larger delta or "
-                f"rescaled features"
-            ) from exc
+                f"positive definite (Cholesky pivot {info} of {k}): P_ has lost "
+                f"positive definiteness. The learner is unchanged by these samples; "
+                f"refit with a larger delta or rescaled features"
+            )
 
         # Errors of the scaled rows: scaled X W^T against scaled targets.
         E = np.asfortranarray(Yb)
         if row_scale is not None:
             E = E * row_scale[:, None]
         E = blas.dgemm(-1.0, Xa, W, 1.0, E, trans_b=1)
-        H = scipy.linalg.solve_triangular(L, G, lower=True, check_finite=False)
-        F = scipy.linalg.solve_triangular(L, E, lower=True, check_finite=False)
+        H = blas.dtrsm(1.0, L, G, lower=1)
+        F = blas.dtrsm(1.0, L, E, lower=1)
         dW = blas.dgemm(1.0, F, H, trans_a=1)
         if not (np.isfinite(dW).all() and np.isfinite(H).all()):
             raise NumericalError(
