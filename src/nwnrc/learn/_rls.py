@@ -253,8 +253,8 @@ class _RLSBase(_Estimator):
         L, info = lapack.dpotrf(S, lower=1, clean=0)
         if info != 0:
             raise NumericalError(
-                f"the innovation matrix I + x_i^T P x_j (rows scaled) of {where} is not "
-                f"positive definite (Cholesky pivot {info} of {k}): P_ has lost "
+                f"the innovation matrix I + x_i^T P x_j (rows scaled) of {where} is "
+                f"not positive definite (Cholesky pivot {info} of {k}): P_ has lost "
                 f"positive definiteness. The learner is unchanged by these samples; "
                 f"refit with a larger delta or rescaled features"
             )
