@@ -63,7 +63,8 @@ class Circuit:
     junction_index : ndarray of int64, shape (n_junctions,)
         Row of each simulated junction in the network's junction list.
     readout_nodes : ndarray of int64, shape (n_readouts,)
-        Free node of each readout pad.
+        Free node of each readout pad, or :data:`SOURCE` / :data:`DRAIN` for a pad
+        that a wire shorts to a driven pad (it reads the driven voltage).
     readout_pads : tuple of int
         The readout pads, in the order of ``readout_nodes``.
     col_ptr, row_idx : ndarray of int64
@@ -238,7 +239,9 @@ def build_circuit(
     rank[order] = np.arange(n_nodes)
     if n_nodes > 0:  # with no free node every end is driven and rank is empty
         ends = np.where(ends >= 0, rank[np.maximum(ends, 0)], ends)
-        readout_local = rank[readout_local]
+        readout_local = np.where(
+            readout_local >= 0, rank[np.maximum(readout_local, 0)], readout_local
+        )
     sym = _symbolic(n_nodes, ends)
 
     circuit = Circuit(

@@ -244,7 +244,7 @@ class SimulatedDevice:
             c.row_idx,
             c.update_ptr,
             c.update_target,
-            c.readout_nodes,
+            k["readout_nodes"],
             np.empty((n_blocks, c.n_junctions, lanes)),
             np.empty((n_blocks, c.nnz_factor + 3, lanes)),
             np.empty((n_blocks, c.n_nodes + 2, lanes)),
@@ -292,10 +292,15 @@ def _kernel_arrays(c: Circuit) -> dict[str, NDArray[np.int64]]:
     ends[ends == DRAIN] = n + 1
     diag = np.concatenate([c.diag_pos, [nnz, nnz + 1]]).astype(np.int64)
     off = np.where(c.offdiag_pos < 0, nnz + 2, c.offdiag_pos).astype(np.int64)
+    # a readout pad shorted to a driven pad by a wire reads u = 1 or 0
+    readout = c.readout_nodes.copy()
+    readout[readout == SOURCE] = n
+    readout[readout == DRAIN] = n + 1
     arrays = {
         "ends": np.ascontiguousarray(ends),
         "diag_pos": diag,
         "offdiag_pos": off,
+        "readout_nodes": readout,
     }
     for name, code in (("src", SOURCE), ("drn", DRAIN)):
         at_a = np.nonzero(c.ends[:, 0] == code)[0]
