@@ -80,7 +80,14 @@ class DenseReferenceDevice:
         self.n_nodes = int(members.size)
         self.src = int(index[src])
         self.drn = int(index[drn])
-        self.readout = np.array([index[pad_node[p]] for p in readout_pads])
+        self.readout = np.array(
+            [index[pad_node[p]] for p in readout_pads], dtype=np.int64
+        )
+        if np.any(self.readout < 0):
+            raise NetworkError(
+                f"readout pads {list(readout_pads)} include a pad outside the driven "
+                "component; read out pads of that component only"
+            )
         self.active = (index[a] >= 0) & (index[b] >= 0) & (a != b)
         self.a = index[a[self.active]]
         self.b = index[b[self.active]]
