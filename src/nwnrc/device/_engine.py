@@ -63,24 +63,25 @@ def _run_block(
     n_nodes = col_ptr.shape[0] - 1
     n_pads = readout_nodes.shape[0]
     g_pristine = junction_conductance(0.0, params)
+    lambda_crit = params[2]
+    g_formed = junction_conductance(lambda_crit, params)
     v_set = params[0]
     v_reset = params[1]
     lambda_max = params[3]
     b_rate = params[4]
 
     for t in range(n_steps):
-        # 1. conductances; most junctions sit at lambda = 0 and skip the exp
+        # 1. conductances; the exp of the tunnelling law is needed only for
+        #    filaments part-way formed (most junctions are pristine or fully formed)
         for e in range(n_junctions):
-            pristine = True
             for r in range(n_lanes):
-                if lam[e, r] != 0.0:
-                    pristine = False
-            if pristine:
-                for r in range(n_lanes):
+                x = abs(lam[e, r])
+                if x == 0.0:
                     g[e, r] = g_pristine
-            else:
-                for r in range(n_lanes):
-                    g[e, r] = junction_conductance(lam[e, r], params)
+                elif x >= lambda_crit:
+                    g[e, r] = g_formed
+                else:
+                    g[e, r] = junction_conductance(x, params)
 
         # 2. assemble L's values and the unit right-hand side
         lv[:, :] = 0.0
