@@ -165,12 +165,12 @@ def build_circuit(
     junction_wires = np.asarray(junction_wires, dtype=np.int64).reshape(-1, 2)
     n_pads = len(pad_wires)
     readout_pads = tuple(int(p) for p in readout_pads)
-    _check_pads(n_pads, source_pad, drain_pad, readout_pads, pad_wires)
     if n_wires <= 0:
         raise NetworkError(
             f"the network has no wires (n_wires={n_wires}); build one "
             "with at least a few hundred wires"
         )
+    _check_pads(n_pads, source_pad, drain_pad, readout_pads, pad_wires)
 
     # A pad shorts the wires it touches: merge them into one node.
     parent = np.arange(n_wires, dtype=np.int64)
