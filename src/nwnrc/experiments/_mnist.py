@@ -129,6 +129,12 @@ class MnistConfig:
             raise ConfigError(
                 f"eval_split must be 'test' or 'val', got {self.eval_split!r}"
             )
+        if not (np.isfinite(self.v_max) and np.isfinite(self.v_min)
+                and self.v_max > 0 and self.v_min < self.v_max):
+            raise ConfigError(
+                "need finite voltages with v_max > 0 and v_min < v_max, got "
+                f"v_min={self.v_min!r}, v_max={self.v_max!r}"
+            )
         if self.shuffles < 1:
             raise ConfigError(f"shuffles must be at least 1, got {self.shuffles}")
         if not self.channels or len(set(self.channels)) != len(self.channels):
@@ -493,8 +499,12 @@ def run_mnist(
     y_test = labels[n_tr:]
     results_dir = out / "readouts"
     n_channels = len(config.channels)
+    # Readout voltages are divided by the white-pixel voltage and the input baseline
+    # is the pixel values: every feature set lies in about [0, 1], so that one
+    # regularisation (rls_delta, ridge_alpha) means the same at every amplitude.
     all_rows = read_rows(features, slice(None))
-    input_rows = encode_images(images, config.v_min, config.v_max).astype(np.float32)
+    all_rows *= np.float32(1.0 / config.v_max)
+    input_rows = encode_images(images, 0.0, 1.0).astype(np.float32)
     feature_sets: list[tuple[str, NDArray[np.float32]]] = [
         (str(m), all_rows[:, : m * STEPS_PER_DIGIT]) for m in range(1, n_channels + 1)
     ]
