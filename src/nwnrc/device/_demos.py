@@ -482,11 +482,11 @@ def plot_iv_sweep(
         arrowprops={"arrowstyle": "->", "color": "0.2"},
         fontsize=10,
     )
-    # arrows along the loop in the sweep direction, at each eighth of the first cycle
+    # arrows along the loop in the sweep direction, at +-3A/4 of the first cycle
     n_cycle = round(float(r.period_s / (t[1] - t[0])))
     span = max(n_cycle // 100, 1)  # direction over a few steps, past switching noise
-    for k in (1, 3, 5, 7):
-        s = k * n_cycle // 8
+    for k in (3, 5, 11, 13):
+        s = k * n_cycle // 16
         if s + span >= v.size:
             break
         loop.annotate(
