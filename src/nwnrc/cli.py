@@ -20,6 +20,8 @@ _COMMAND_MODULES = (
     "nwnrc.network._cli",
     "nwnrc.device._cli",
     "nwnrc.experiments._cli",
+    "nwnrc.experiments._sequence_cli",
+    "nwnrc.analysis._cli",
 )
 
 
