@@ -56,12 +56,50 @@ def point(cfg: MnistConfig, out: Path, pixels: np.ndarray) -> dict:
     return row
 
 
+def plot_table(table: list[dict], path: Path) -> None:
+    """Best validation accuracy (over alpha) of raw pixels, 1 and 5 channels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [
+        f"{r['junction'].replace('hochstetter2021', 'H2021')}\n{r['n_wires']} wires\n"
+        f"{r['v_min']:g}-{r['v_max']:g} V"
+        for r in table
+    ]
+    x = np.arange(len(table))
+    fig, ax = plt.subplots(figsize=(1.5 * len(table) + 2, 4.2))
+    for i, (key, colour) in enumerate(
+        (("raw", "0.6"), ("1ch", "#1f77b4"), ("5ch", "#ff7f0e"))
+    ):
+        best = [max(r[key].values()) * 100 for r in table]
+        ax.bar(x + (i - 1) * 0.27, best, 0.27, color=colour,
+               label={"raw": "raw pixels", "1ch": "1 channel", "5ch": "5 channels"}[key])
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, fontsize=7)
+    lo = min(min(r[k].values()) for r in table for k in ("raw", "1ch", "5ch"))
+    ax.set_ylim(max(0, lo * 100 - 2), 90)
+    ax.set_ylabel("validation accuracy (%), best ridge alpha")
+    ax.set_title("Operating regime sweep (ridge readout, validation split)")
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", type=int, default=10_000)
     ap.add_argument("--val", type=int, default=2_000)
     ap.add_argument("--out", type=Path, default=Path("runs/tuning"))
+    ap.add_argument("--plot-only", action="store_true")
     args = ap.parse_args()
+    table_path = Path("docs/results/mnist-tuning.json")
+    figure_path = Path("docs/figures/mnist-tuning.png")
+    if args.plot_only:
+        plot_table(json.loads(table_path.read_text()), figure_path)
+        return
     mnist = load_mnist()
     pixels = np.concatenate(
         [mnist.train_images[: args.train], mnist.val_images[: args.val]]
@@ -77,7 +115,6 @@ def main() -> None:
         replace(base, v_min=0.4, v_max=2.0, n_wires=1000,
                 chip_size_um=78.0 * np.sqrt(2.0)),
     ]
-    table_path = Path("docs/results/mnist-tuning.json")
     table = json.loads(table_path.read_text()) if table_path.exists() else []
     done = {(r["v_min"], r["v_max"], r["n_wires"], r["junction"]) for r in table}
     for cfg in tqdm(grid, desc="tuning points"):
@@ -88,6 +125,7 @@ def main() -> None:
         table.append(point(cfg, args.out / name, pixels))
         write_json(table_path, table)
         print(json.dumps(table[-1]), flush=True)
+    plot_table(table, figure_path)
 
 
 if __name__ == "__main__":
