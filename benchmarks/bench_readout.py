@@ -18,15 +18,24 @@ Usage::
 
     python benchmarks/bench_readout.py            # full: about 2 to 4 minutes
     python benchmarks/bench_readout.py --quick    # about 20 seconds
+    python benchmarks/bench_readout.py --blas-threads 1   # on a busy machine
 """
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
+
+# The BLAS reads its thread count when numpy is imported, so this option is taken
+# from the command line before the imports below.
+if "--blas-threads" in sys.argv:
+    _threads = sys.argv[sys.argv.index("--blas-threads") + 1]
+    for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_name] = _threads
+
+import argparse
 import platform
 import resource
-import sys
 import time
 
 import numpy as np
@@ -104,6 +113,12 @@ def main() -> int:
     parser.add_argument("--gd-epochs", type=int, default=3)
     parser.add_argument("--gd-samples", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="BLAS threads (default: the library's own choice)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.sweep_samples = min(args.sweep_samples, 800)
@@ -116,7 +131,8 @@ def main() -> int:
 
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, "
-        f"{os.cpu_count()} CPUs, load average at start "
+        f"{os.cpu_count()} CPUs, BLAS threads "
+        f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}, load average at start "
         f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     print(
