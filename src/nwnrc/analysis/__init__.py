@@ -9,18 +9,21 @@
 
 from nwnrc.analysis._information import (
     DEFAULT_BINS,
+    DEFAULT_RANGE_QUANTILE,
     StreamingMI,
     binned_mutual_information,
     class_entropy_bits,
     ksg_mutual_information,
     label_shuffle_baseline,
     mutual_information_from_counts,
+    quantile_range,
     specific_information_from_counts,
 )
 from nwnrc.analysis._mi_run import MiSettings, analyse_mi, mi_checkpoints
 
 __all__ = [
     "DEFAULT_BINS",
+    "DEFAULT_RANGE_QUANTILE",
     "MiSettings",
     "StreamingMI",
     "analyse_mi",
@@ -30,5 +33,6 @@ __all__ = [
     "label_shuffle_baseline",
     "mi_checkpoints",
     "mutual_information_from_counts",
+    "quantile_range",
     "specific_information_from_counts",
 ]

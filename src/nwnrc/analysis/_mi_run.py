@@ -198,15 +198,20 @@ def mi_checkpoints(n: int, per_decade: int = 5, start: int = 10) -> list[int]:
     --------
     >>> mi_checkpoints(1000, per_decade=2)
     [10, 32, 100, 316, 1000]
+    >>> mi_checkpoints(50_000)[-5:]
+    [6310, 10000, 15849, 25119, 50000]
     """
     if n < 1:
         raise ConfigError(f"n must be at least 1, got {n}")
     if n <= start:
         return [n]
-    decades = math.log10(n / start)
-    k = max(1, math.ceil(decades * per_decade))
-    pts = np.round(start * 10.0 ** (np.arange(k + 1) * decades / k)).astype(int)
-    return sorted({int(p) for p in pts if start <= p <= n} | {n})
+    # a fixed grid start * 10**(k / per_decade), so that runs of any length share
+    # their checkpoints, closed by n itself (which replaces a grid point less than
+    # half a step below it)
+    k = np.arange(math.floor(per_decade * math.log10(n / start)) + 1)
+    pts = np.round(start * 10.0 ** (k / per_decade)).astype(int)
+    near = n / 10.0 ** (0.5 / per_decade)
+    return sorted({int(p) for p in pts if start <= p <= near or p == start} | {n})
 
 
 # ---------------------------------------------------------------------------------
