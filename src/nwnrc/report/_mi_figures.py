@@ -23,11 +23,11 @@ def _plt() -> Any:
     return plt
 
 
-def _save(fig: Any, path: Path) -> Path:
+def _save(fig: Any, path: Path, tight: bool = True) -> Path:
     from nwnrc._atomic import atomic_path
 
     with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=130, bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=130, bbox_inches="tight" if tight else None, format="png")
     _plt().close(fig)
     return path
 
@@ -157,41 +157,49 @@ def mi_maps_figure(
     specific_maps: NDArray[np.float64],
     path: Path,
 ) -> Path:
-    """Grid of 28 x 28 maps: the MI, then one row per class; a column per channel."""
+    """Grid of 28 x 28 maps: the MI, then one row per class; a column per channel.
+
+    Each column has its own colour scale (bits), shown under it.
+    """
     plt = _plt()
     n_ch, n_cls = specific_maps.shape[:2]
-    fig, axes = plt.subplots(
-        n_cls + 1,
-        n_ch,
-        figsize=(1.2 * n_ch + 0.6, 1.2 * (n_cls + 1) + 1.0),
-        squeeze=False,
-        layout="constrained",
+    cell, left, top_margin, bottom = 1.05, 0.55, 0.7, 0.75
+    width = left + cell * n_ch + 0.1
+    height = top_margin + cell * (n_cls + 1) + bottom
+    fig, axes = plt.subplots(n_cls + 1, n_ch, figsize=(width, height), squeeze=False)
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - 0.1 / width,
+        top=1 - top_margin / height,
+        bottom=bottom / height,
+        wspace=0.06,
+        hspace=0.06,
     )
     for j in range(n_ch):
-        top = (
-            float(np.nanmax(specific_maps[j]))
-            if np.any(np.isfinite(specific_maps[j]))
-            else 1.0
-        )
-        top = max(top, float(np.nanmax(mi_maps[j])), 1e-6)
+        finite = specific_maps[j][np.isfinite(specific_maps[j])]
+        vmax = max(float(finite.max()) if finite.size else 0.0, 1e-6)
+        vmax = max(vmax, float(np.nanmax(mi_maps[j])))
         for i in range(n_cls + 1):
             ax = axes[i, j]
             img = mi_maps[j] if i == 0 else specific_maps[j, i - 1]
-            im = ax.imshow(img, cmap="magma", vmin=0.0, vmax=top)
+            im = ax.imshow(img, cmap="magma", vmin=0.0, vmax=vmax)
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
                 ax.set_title(_label(names[j]), fontsize=8)
             if j == 0:
                 ax.set_ylabel("I(C;X)" if i == 0 else f"digit {i - 1}", fontsize=8)
-        cb = fig.colorbar(im, ax=axes[:, j], location="bottom", aspect=10)
+        box = axes[-1, j].get_position()
+        cax = fig.add_axes((box.x0, box.y0 - 0.3 / height, box.width, 0.08 / height))
+        cb = fig.colorbar(im, cax=cax, orientation="horizontal")
         cb.ax.tick_params(labelsize=6)
-        cb.set_label("bits", fontsize=6)
+        cb.set_label("bits", fontsize=6, labelpad=1)
     fig.suptitle(
         "MI per step (top row) and specific information per class, after training",
         fontsize=9,
+        y=1 - 0.15 / height,
     )
-    return _save(fig, path)
+    return _save(fig, path, tight=False)
 
 
 def mi_accuracy_figure(metrics: dict[str, Any], path: Path) -> Path:
