@@ -1,0 +1,158 @@
+"""``nwnrc sequence``: the sequence-memory experiment from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sequence`` command."""
+    p = subparsers.add_parser(
+        "sequence",
+        help="sequence memory: recall earlier digits from later readouts",
+        description=(
+            "Stream a repeated MNIST digit sequence through a simulated nanowire "
+            "network with no reset, learn online (RLS) to reconstruct the first "
+            "digit of a window of L digits from the pad voltage and conductance "
+            "readouts of the L - 1 digits after it, and score the held-out "
+            "repetitions by SSIM per digit and per L, with a memory-exclusion "
+            "experiment and memoryless controls. The default takes a few minutes."
+        ),
+    )
+    p.add_argument("--sequence", help="the repeated digit sequence (default 14751479)")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        help="repetitions of the sequence in each stream, washout included "
+        "(default 60)",
+    )
+    p.add_argument(
+        "--train-streams", type=int, help="training streams (device lanes, default 3)"
+    )
+    p.add_argument(
+        "--test-streams", type=int, help="held-out streams (device lanes, default 1)"
+    )
+    p.add_argument("--max-window", type=int, help="largest window length L (default 8)")
+    p.add_argument(
+        "--exclusion-window",
+        type=int,
+        help="window length of the memory-exclusion experiment (default 5)",
+    )
+    p.add_argument(
+        "--junction", help="junction preset (default slow_decay; or hochstetter2021)"
+    )
+    p.add_argument("--v-max", type=float, help="voltage of a white pixel, V (0.75)")
+    p.add_argument("--v-min", type=float, help="voltage of a black pixel, V (0)")
+    p.add_argument("--wires", type=int, help="nanowires in the network (500)")
+    p.add_argument("--network-seed", type=int, help="seed of the network geometry")
+    p.add_argument("--seed", type=int, help="seed of the digit draw")
+    p.add_argument(
+        "--config", type=Path, help="JSON file of SequenceConfig fields (flags win)"
+    )
+    p.add_argument("--data", type=Path, help="local MNIST (.npz, IDX folder, .pkl.gz)")
+    p.add_argument("--cache-dir", type=Path, help="where MNIST is cached")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/sequence"),
+        help="run folder (default runs/sequence); a rerun resumes",
+    )
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(handler=_sequence)
+
+
+def _sequence(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from tqdm.auto import tqdm
+
+    from nwnrc.experiments._sequence import SequenceConfig, run_sequence
+
+    base: dict[str, Any] = {}
+    if args.config:
+        base = json.loads(args.config.read_text())
+    config = SequenceConfig.from_dict(base)
+    overrides = {
+        "sequence": args.sequence,
+        "repeats": args.repeats,
+        "train_streams": args.train_streams,
+        "test_streams": args.test_streams,
+        "max_window": args.max_window,
+        "exclusion_window": args.exclusion_window,
+        "junction": args.junction,
+        "v_max": args.v_max,
+        "v_min": args.v_min,
+        "n_wires": args.wires,
+        "network_seed": args.network_seed,
+        "seed": args.seed,
+    }
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if "max_window" in overrides and "exclusion_window" not in overrides:
+        # keep the default exclusion window inside a shorter range of windows
+        overrides["exclusion_window"] = min(
+            config.exclusion_window, overrides["max_window"]
+        )
+        overrides["control_windows"] = tuple(
+            w for w in config.control_windows if w <= overrides["max_window"]
+        ) or (2,)
+    config = replace(config, **overrides)
+
+    def progress(*a: Any, **kw: Any) -> Any:
+        return tqdm(*a, disable=args.no_progress, dynamic_ncols=True, **kw)
+
+    metrics = run_sequence(
+        config,
+        args.out,
+        data_path=args.data,
+        cache_dir=args.cache_dir,
+        progress=progress,
+        figures=not args.no_figures,
+    )
+    _print_summary(metrics, args.out)
+    return 0
+
+
+def _print_summary(metrics: dict[str, Any], out: Path) -> None:
+    windows = list(metrics["ssim_mean"])
+    keys = list(metrics["ssim"][windows[0]])
+    lines = ["held-out SSIM per window length L and sequence position:"]
+    lines.append("  L   " + " ".join(f"{k:>6}" for k in keys) + "    mean")
+    for w in windows:
+        row = " ".join(f"{metrics['ssim'][w][k]:6.3f}" for k in keys)
+        lines.append(f"  {w:<3} {row}  {metrics['ssim_mean'][w]:6.3f}")
+    ex = metrics["exclusion"]
+    lines.append(
+        f"exclusion at L={ex['window']}: "
+        + ", ".join(
+            f"{c} cols {s:.3f}" for c, s in zip(ex["columns"], ex["ssim"], strict=True)
+        )
+    )
+    ctl = metrics["control"]
+    for w in map(str, ctl["windows"]):
+        m = {
+            name: ctl[name]["ssim_mean"][w]
+            for name in (
+                "with_conductance",
+                "voltage_only",
+                "shuffled_conductance",
+                "input_only",
+            )
+        }
+        lines.append(
+            f"controls at L={w}: conductance {m['with_conductance']:.3f}, voltages "
+            f"only {m['voltage_only']:.3f}, shuffled conductance "
+            f"{m['shuffled_conductance']:.3f}, input pixels {m['input_only']:.3f}"
+        )
+    lines.append(f"class-mean image: {ctl['class_mean']['ssim_mean']:.3f}")
+    dyn = metrics["conductance_dynamic_range"]
+    lines.append(
+        f"conductance: {dyn['whole_stream_decades']:.2f} decades over the stream, "
+        f"{dyn['steady_state_p1_p99_decades']:.2f} (1-99 %) after the washout"
+    )
+    lines.append(f"metrics and figures in {out}/")
+    print("\n".join(lines), file=sys.stdout)
