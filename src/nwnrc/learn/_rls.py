@@ -73,8 +73,8 @@ logger = logging.getLogger(__name__)
 #: Most rows per Woodbury block when ``block_size`` is None (blocks are also kept
 #: within max(32, n_features) rows, beyond which a block costs more than it saves). At
 #: d = 3,921 features on two cores, blocks of 400 rows ran 1.1 to 1.5 times faster
-#: than blocks of 200 and 10 to 14 times faster than per-sample updates (see
-#: ``benchmarks/bench_readout.py``).
+#: than blocks of 200 and 8 to 14 times faster than per-sample updates in three runs
+#: of ``benchmarks/bench_readout.py``.
 AUTO_BLOCK_SIZE = 400
 
 #: A ConvergenceWarning is issued once when a diagonal entry of P grows above this many
@@ -87,7 +87,7 @@ _MAX_BLOCK_SPREAD_LOG = math.log(1000.0)
 
 def _mirror_lower(a: FloatArray, tile: int = 512) -> None:
     """Copy the lower triangle of the square array ``a`` onto its upper one, in place,
-    tile by tile so that no temporary larger than a tile is made."""
+    one strip of ``tile`` rows at a time (temporaries are at most one strip)."""
     n = a.shape[0]
     for j0 in range(0, n, tile):
         j1 = min(n, j0 + tile)
