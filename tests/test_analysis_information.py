@@ -11,6 +11,7 @@ from scipy import integrate, special, stats
 
 from nwnrc.analysis import (
     StreamingMI,
+    bin_edges,
     binned_mutual_information,
     class_entropy_bits,
     ksg_mutual_information,
@@ -86,10 +87,18 @@ def test_class_entropy() -> None:
 def test_readout_that_determines_the_class_gives_h_class() -> None:
     labels = _balanced_labels(200)
     rng = np.random.default_rng(0)
-    # one level per class, spread less than a bin: 10 classes in 16 bins never share
+    # one level per class: each equal-frequency edge is one of the levels, so no bin
+    # holds two classes
+    for correction in ("miller-madow", "none"):
+        got = binned_mutual_information(labels * 1.5, labels, correction=correction)
+        assert got == pytest.approx(math.log2(10), abs=1e-12)
+    # levels with a spread below a sixteenth of their range: equal-width bins keep
+    # the classes apart (10 levels in 16 bins)
     values = labels * 1.0 + rng.uniform(-0.05, 0.05, labels.size)
     for correction in ("miller-madow", "none"):
-        got = binned_mutual_information(values, labels, correction=correction)
+        got = binned_mutual_information(
+            values, labels, binning="width", correction=correction
+        )
         assert got == pytest.approx(math.log2(10), abs=1e-12)
     # unequal classes: H(class) of the sample, not log2(10)
     labels = np.repeat(np.arange(4), [10, 20, 30, 40])
@@ -247,6 +256,25 @@ def test_stream_in_chunks_and_groups_equals_one_shot_on_each_prefix() -> None:
     assert est.n_samples_ == n
 
 
+def test_bins_are_numpy_searchsorted_and_shared_binning_counts_alike() -> None:
+    rng = np.random.default_rng(9)
+    values = np.round(rng.normal(size=(500, 4)), 1)  # ties on the edges
+    edges = bin_edges(values, 8)
+    est = StreamingMI(n_bins=8).set_edges(edges)
+    bins = est.bin_indices(values)
+    for j in range(4):
+        ref = np.searchsorted(edges[j], values[:, j], side="right")
+        np.testing.assert_array_equal(bins[:, j], ref)
+    labels = rng.integers(0, 10, 500)
+    shuffled = rng.permutation(labels)
+    a = StreamingMI(n_bins=8).set_edges(edges).partial_fit(values, labels)
+    b = StreamingMI(n_bins=8).set_edges(edges).partial_fit(values, shuffled)
+    shared = StreamingMI(n_bins=8).set_edges(edges).count_bins(bins, labels)
+    np.testing.assert_array_equal(shared.counts(), a.counts())
+    shared_b = StreamingMI(n_bins=8).set_edges(edges).count_bins(bins, shuffled)
+    np.testing.assert_array_equal(shared_b.counts(), b.counts())
+
+
 def test_quantile_range_skips_outliers_and_falls_back_to_extremes() -> None:
     x = np.r_[1e-7, np.linspace(1.0, 2.0, 999)]  # one outlier far below
     lo, hi = quantile_range(x, 0.005)
@@ -288,7 +316,6 @@ def _binned_truth(
 ) -> tuple[float, float]:
     """I(C; bin of X) in bits (and its information-density variance), exactly."""
     cdf = stats.norm.cdf(edges[:, None], np.asarray(mu), np.asarray(sd))
-    cdf[0], cdf[-1] = 0.0, 1.0  # values beyond the range fall in the edge bins
     p_x_c = np.diff(cdf, axis=0)  # (bins, classes)
     joint = p_x_c * np.asarray(p)
     p_x = joint.sum(axis=1, keepdims=True)
@@ -304,18 +331,27 @@ MIXTURES = {
 }
 
 
+@pytest.mark.parametrize("binning", ["quantile", "width"])
 @pytest.mark.parametrize("name", list(MIXTURES))
-def test_binned_estimate_matches_the_exact_binned_information(name: str) -> None:
+def test_binned_estimate_matches_the_exact_binned_information(
+    name: str, binning: str
+) -> None:
     p, mu, sd = MIXTURES[name]
     n = 20_000
     rng = np.random.default_rng(21)
     c = rng.choice(len(p), size=n, p=p)
     x = rng.normal(np.asarray(mu)[c], np.asarray(sd)[c])
-    got = binned_mutual_information(x, c, 16)
+    got = binned_mutual_information(x, c, 16, binning=binning)
 
-    # the bins the estimator uses: 16 equal widths over the 0.5% / 99.5% quantiles
-    lo, hi = np.quantile(x, [0.005, 0.995])
-    exact_binned, var = _binned_truth(p, mu, sd, np.linspace(lo, hi, 17))
+    # the bins the estimator uses: the k/16 quantiles of the sample, or 16 equal
+    # widths over its 0.5% / 99.5% quantiles
+    if binning == "quantile":
+        inner = np.quantile(x, np.arange(1, 16) / 16)
+    else:
+        lo, hi = np.quantile(x, [0.005, 0.995])
+        inner = np.linspace(lo, hi, 17)[1:-1]
+    edges = np.r_[-np.inf, inner, np.inf]
+    exact_binned, var = _binned_truth(p, mu, sd, edges)
     truth, _ = _mixture_truth(p, mu, sd)
     sampling_sd = math.sqrt(var / n)  # delta method: about 0.006 bits here
 
@@ -338,8 +374,8 @@ def test_ksg_estimate_matches_the_truth(name: str) -> None:
     x = rng.normal(np.asarray(mu)[c], np.asarray(sd)[c])
     truth, var = _mixture_truth(p, mu, sd)
     # tolerance: 4 sampling standard deviations of any MI estimate at this N (delta
-    # method, about 0.008-0.01 bits) plus 0.01 bits for the estimator's bias at
-    # k = 3 (Ross 2014, fig. 3: below 0.01 bits from N = 1000 on)
+    # method, about 0.008-0.01 bits) plus 0.01 bits for the nearest-neighbour
+    # estimator's own bias, which shrinks with N and is small at k = 3
     tol = 4 * math.sqrt(var / n) + 0.01
     assert ksg_mutual_information(x, c, k=3) == pytest.approx(truth, abs=tol)
 

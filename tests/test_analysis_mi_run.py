@@ -27,23 +27,30 @@ from nwnrc.analysis import (
     MiSettings,
     StreamingMI,
     analyse_mi,
+    bin_edges,
     class_entropy_bits,
     mi_checkpoints,
-    quantile_range,
 )
 from nwnrc.cli import main
 from nwnrc.errors import ConfigError, DataError
 
 N_TRAIN, N_TEST = 400, 100
 PADS = (3, 7)
-CLASS_P = np.array([0.16, 0.04, 0.12, 0.08, 0.1, 0.14, 0.06, 0.1, 0.09, 0.11])
+# digits per class in the training stream: unequal, none below 1/16 of the stream,
+# so that every class holds one of the 16 equal-frequency edges of the class pad
+TRAIN_COUNTS = np.array([64, 28, 48, 32, 40, 48, 28, 40, 28, 44])
+CLASS_P = TRAIN_COUNTS / N_TRAIN
 
 
 def _stream(seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     n = N_TRAIN + N_TEST
-    labels = rng.choice(10, size=n, p=CLASS_P)
-    labels[:10] = np.arange(10)  # every class in the stream
+    labels = np.concatenate(
+        [
+            rng.permutation(np.repeat(np.arange(10), TRAIN_COUNTS)),
+            rng.permutation(np.repeat(np.arange(10), 10)),
+        ]
+    )
     ink = rng.random((10, 784)) ** 3  # chance of ink per class and pixel
     pixels = (rng.random((n, 784)) < ink[labels]) * rng.random((n, 784))
     pads = np.empty((n, len(PADS), 784), np.float32)
@@ -163,19 +170,20 @@ def test_curve_follows_shuffle_zero_order(
         samples == mi_checkpoints(N_TRAIN) == [10, 16, 25, 40, 63, 100, 158, 251, 400]
     )
     # independent: the first n digits of default_rng(seed=3).permutation(n_train),
-    # with bins over the documented range of the whole training stream
+    # with the equal-frequency edges of the whole training stream
     order = np.random.default_rng(3).permutation(N_TRAIN)
     noise = data["pads"][:N_TRAIN, 1].astype(np.float64)
     y = data["labels"][:N_TRAIN]
-    lo, hi = quantile_range(noise, 0.005)
+    edges = np.quantile(noise, np.arange(1, 16) / 16, axis=0).T
+    np.testing.assert_array_equal(bin_edges(noise), edges)
     for k, n in enumerate(samples):
-        est = StreamingMI().set_range(lo, hi)
+        est = StreamingMI().set_edges(edges)
         est.partial_fit(noise[order[:n]], y[order[:n]])
         assert m["mi_curve"]["bits"]["7"][k] == pytest.approx(
             float(est.mutual_information().mean()), abs=1e-12
         )
     # the storage order would give other values
-    est = StreamingMI().set_range(lo, hi).partial_fit(noise[:10], y[:10])
+    est = StreamingMI().set_edges(edges).partial_fit(noise[:10], y[:10])
     assert m["mi_curve"]["bits"]["7"][0] != pytest.approx(
         float(est.mutual_information().mean()), abs=1e-6
     )

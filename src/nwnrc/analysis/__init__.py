@@ -8,9 +8,11 @@
 """
 
 from nwnrc.analysis._information import (
+    DEFAULT_BINNING,
     DEFAULT_BINS,
     DEFAULT_RANGE_QUANTILE,
     StreamingMI,
+    bin_edges,
     binned_mutual_information,
     class_entropy_bits,
     ksg_mutual_information,
@@ -22,11 +24,13 @@ from nwnrc.analysis._information import (
 from nwnrc.analysis._mi_run import MiSettings, analyse_mi, mi_checkpoints
 
 __all__ = [
+    "DEFAULT_BINNING",
     "DEFAULT_BINS",
     "DEFAULT_RANGE_QUANTILE",
     "MiSettings",
     "StreamingMI",
     "analyse_mi",
+    "bin_edges",
     "binned_mutual_information",
     "class_entropy_bits",
     "ksg_mutual_information",

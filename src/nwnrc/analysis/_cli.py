@@ -34,6 +34,12 @@ def register(subparsers: Any) -> None:
         "--bins", type=int, default=16, help="equal-width bins per step (default 16)"
     )
     mi.add_argument(
+        "--binning",
+        choices=("quantile", "width"),
+        default="quantile",
+        help="equal-frequency (default) or equal-width bins",
+    )
+    mi.add_argument(
         "--ksg",
         action="store_true",
         help="also cross-check with the nearest-neighbour (KSG-type) estimator",
@@ -61,7 +67,12 @@ def _mi(args: argparse.Namespace) -> int:
 
     from nwnrc.analysis import MiSettings, analyse_mi
 
-    settings = MiSettings(n_bins=args.bins, ksg=args.ksg, ksg_samples=args.ksg_samples)
+    settings = MiSettings(
+        n_bins=args.bins,
+        binning=args.binning,
+        ksg=args.ksg,
+        ksg_samples=args.ksg_samples,
+    )
 
     def progress(*a: Any, **kw: Any) -> Any:
         return tqdm(*a, disable=args.no_progress, dynamic_ncols=True, **kw)

@@ -16,16 +16,26 @@ Both are exposed for the run-level analysis of :mod:`nwnrc.analysis._mi_run`.
 
 The binned estimator
 --------------------
-Bins are fixed before counting: ``n_bins`` equal-width bins per cell, spanning the
-cell's range over the data (for a run: over the training stream). The range is the
-[q, 1 - q] quantile interval of the cell's values with q = 0.005
-(:func:`quantile_range`), or the extremes where that interval is a single point (a
-pixel that is almost always black) or where q = 0 is asked for. A value outside the
-range falls in the first or the last bin, so every sample is counted; the quantiles
-keep a few outlying samples from squeezing all others into one bin. Any fixed binning
-gives a lower bound of the information in the value itself (data processing), so the
-choice trades resolution against bias, not validity. With counts n(x, c),
-N = sum n(x, c), the plug-in estimate is
+Bins are fixed before counting, per cell, from the data (for a run: from the
+training stream). Two rules (:func:`bin_edges`):
+
+- ``"quantile"`` (the default): equal-frequency bins, edges at the k / n_bins
+  quantiles of the cell's values. Every bin holds about as many samples, wherever the
+  values crowd: a readout whose class information sits in deviations of a thousandth
+  of its range (the memory of a network driven at a low background voltage) keeps
+  it, and an outlier cannot squeeze the others into one bin. Tied values (a pixel
+  that is black in most digits) make coinciding edges, and so fewer occupied bins.
+  The price: an edge may cut through a tight cluster of values, so that a bin holds
+  the tails of two neighbouring clusters; for values in well separated,
+  class-specific clusters equal-width bins resolve more.
+- ``"width"``: equal-width bins over the [q, 1 - q] quantile interval of the cell
+  (q = 0.005, :func:`quantile_range`; the extremes where that interval is a point).
+
+A value outside the edges falls in the first or the last bin; a value equal to an
+edge goes to the bin above it. Any fixed binning gives a lower bound of the
+information in the value itself (data processing), so the rule trades resolution
+against bias, not validity. With counts n(x, c), N = sum n(x, c), the plug-in
+estimate is
 
     I = sum_{x,c} n(x,c)/N log2( n(x,c) N / (n(x) n(c)) ),
 
@@ -69,9 +79,9 @@ References
 .. [1] G. A. Miller, "Note on the bias of information estimates", in Information
    Theory in Psychology, H. Quastler (ed.), Free Press, 1955, pp. 95-100.
 .. [2] B. C. Ross, "Mutual information between discrete and continuous data sets",
-   PLoS ONE 9(2), e87357, 2014; eq. (2) and the counting rule of its Methods.
+   PLoS ONE 9(2), e87357, 2014.
 .. [3] M. R. DeWeese and M. Meister, "How to measure the information gained from one
-   symbol", Network 10, 325-340, 1999; eq. (11), the specific surprise.
+   symbol", Network 10, 325-340, 1999 (the specific surprise).
 .. [4] A. Kraskov, H. Stoegbauer and P. Grassberger, "Estimating mutual information",
    Phys. Rev. E 69, 066138, 2004.
 """
@@ -92,9 +102,11 @@ from nwnrc.errors import ConfigError, NotFittedError, NumericalWarning, StreamEr
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DEFAULT_BINNING",
     "DEFAULT_BINS",
     "DEFAULT_RANGE_QUANTILE",
     "StreamingMI",
+    "bin_edges",
     "binned_mutual_information",
     "class_entropy_bits",
     "ksg_mutual_information",
@@ -104,15 +116,19 @@ __all__ = [
     "specific_information_from_counts",
 ]
 
-#: Equal-width bins per cell of the binned estimator. Sixteen bins resolve the shape
-#: of a readout's distribution (bimodal for a digit's ink and background) while the
-#: bias stays small: (16 - 1)(10 - 1) = 135 degrees of freedom, a plug-in bias of
-#: 135 / (2 N ln 2) = 0.0097 bits at N = 10,000 before correction.
+#: Bins per cell of the binned estimator. Sixteen bins resolve the shape of a
+#: readout's distribution while the bias stays small: (16 - 1)(10 - 1) = 135 degrees
+#: of freedom, a plug-in bias of 135 / (2 N ln 2) = 0.0097 bits at N = 10,000 before
+#: correction.
 DEFAULT_BINS = 16
 
-#: The bins of a cell span its [q, 1 - q] quantiles with q = 0.005, not its extremes:
-#: one outlying sample (the first digits of a stream, while a pristine network
-#: forms its filaments) would otherwise squeeze every other value into one bin.
+#: Bin rule: equal-frequency bins (``"quantile"``) or equal-width (``"width"``).
+DEFAULT_BINNING = "quantile"
+
+#: Equal-width bins span the [q, 1 - q] quantiles of a cell with q = 0.005, not its
+#: extremes: one outlying sample (the first digits of a stream, while a pristine
+#: network forms its filaments) would otherwise squeeze every other value into one
+#: bin.
 DEFAULT_RANGE_QUANTILE = 0.005
 
 _LN2 = math.log(2.0)
@@ -124,10 +140,25 @@ _MAX_COUNT = np.iinfo(np.int32).max
 
 
 @numba.njit(cache=True, nogil=True)
+def _bin(
+    values: NDArray[np.float64], edges: NDArray[np.float64], out: NDArray[np.uint8]
+) -> None:  # pragma: no cover - compiled
+    # the bin of a value is the number of its cell's edges at or below it; a
+    # branch-free count over the (few) edges beats a binary search here
+    n, cells = values.shape
+    n_edges = edges.shape[1]
+    for i in range(n):
+        for j in range(cells):
+            x = values[i, j]
+            b = 0
+            for e in range(n_edges):
+                b += x >= edges[j, e]
+            out[i, j] = b
+
+
+@numba.njit(cache=True, nogil=True)
 def _count(
-    values: NDArray[np.float64],
-    lo: NDArray[np.float64],
-    scale: NDArray[np.float64],
+    bins: NDArray[np.uint8],
     labels: NDArray[np.int64],
     groups: NDArray[np.int64],
     order: NDArray[np.int64],
@@ -135,21 +166,14 @@ def _count(
 ) -> None:  # pragma: no cover - compiled
     # counts has shape (groups, cells, bins, classes). Samples are visited group by
     # group (``order`` sorts them by group), so that one group's tables stay in
-    # cache while they are written; cells are the inner loop.
-    n, cells = values.shape
-    top = counts.shape[2] - 1
+    # cache while they are written.
+    n, cells = bins.shape
     for k in range(n):
         i = order[k]
         g = groups[i]
         c = labels[i]
         for j in range(cells):
-            x = (values[i, j] - lo[j]) * scale[j]
-            b = 0
-            if x > 0.0:
-                b = int(x)
-                if b > top:
-                    b = top
-            counts[g, j, b, c] += 1
+            counts[g, j, bins[i, j], c] += 1
 
 
 def _as_values(values: ArrayLike, name: str = "values") -> NDArray[np.float64]:
@@ -209,6 +233,12 @@ def _check_bins(n_bins: int) -> int:
     if not 2 <= n_bins <= 255:
         raise ConfigError(f"n_bins must be in 2..255, got {n_bins}; 16 is the default")
     return int(n_bins)
+
+
+def _check_binning(binning: str) -> str:
+    if binning not in ("quantile", "width"):
+        raise ConfigError(f"binning must be 'quantile' or 'width', got {binning!r}")
+    return binning
 
 
 def _check_correction(correction: str) -> str:
@@ -410,6 +440,57 @@ def quantile_range(
     return np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
 
 
+def bin_edges(
+    values: ArrayLike,
+    n_bins: int = DEFAULT_BINS,
+    binning: str = DEFAULT_BINNING,
+    *,
+    range_quantile: float = DEFAULT_RANGE_QUANTILE,
+    fallback: tuple[ArrayLike, ArrayLike] | None = None,
+) -> NDArray[np.float64]:
+    """Inner bin edges of every cell, by the rule of the module notes.
+
+    Parameters
+    ----------
+    values : array_like, shape (n, *cells)
+        Samples of every cell (for a long stream, a subsample of it).
+    n_bins : int, default 16
+    binning : {"quantile", "width"}, default "quantile"
+        Equal-frequency edges (the k / n_bins quantiles), or equal-width edges over
+        :func:`quantile_range`.
+    range_quantile : float, default 0.005
+        q of the equal-width range.
+    fallback : (lo, hi), optional
+        Passed to :func:`quantile_range` (equal-width bins only).
+
+    Returns
+    -------
+    ndarray of float64, shape (*cells, n_bins - 1)
+        Non-decreasing along the last axis. A value x falls in bin
+        ``searchsorted(edges, x, side="right")``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bin_edges(np.arange(9.0), n_bins=4)
+    array([2., 4., 6.])
+    >>> bin_edges(np.r_[0.0, 1.0, 1.0, 1.0, 2.0, 4.0], 4, "width", range_quantile=0)
+    array([1., 2., 3.])
+    """
+    n_bins = _check_bins(n_bins)
+    _check_binning(binning)
+    arr = _as_values(values)
+    if arr.shape[0] == 0:
+        raise StreamError("bin_edges needs at least one sample")
+    k = np.arange(1, n_bins) / n_bins
+    if binning == "quantile":
+        edges = np.quantile(arr, k, axis=0)  # (n_bins - 1, *cells)
+    else:
+        lo, hi = quantile_range(arr, range_quantile, fallback=fallback)
+        edges = lo + (hi - lo) * k.reshape((-1,) + (1,) * lo.ndim)
+    return np.ascontiguousarray(np.moveaxis(edges, 0, -1), dtype=np.float64)
+
+
 # ---------------------------------------------------------------------------------
 # the streaming estimator
 
@@ -425,9 +506,10 @@ class StreamingMI:
     Parameters
     ----------
     n_bins : int, default 16
-        Equal-width bins per cell, over the range that :meth:`set_range` fixes
-        (for instance from :func:`quantile_range` of a sample of the data), or the
-        minimum to maximum of the values passed to :meth:`update_range`.
+        Bins per cell. Their edges are fixed before counting: by :meth:`set_edges`
+        (for instance from :func:`bin_edges` of a sample of the data), by
+        :meth:`set_range` (equal widths over a range), or else as equal widths from
+        the minimum to the maximum of the values passed to :meth:`update_range`.
     n_classes : int, default 10
         Class labels are 0 .. n_classes - 1.
     n_groups : int, default 1
@@ -438,21 +520,24 @@ class StreamingMI:
 
     Attributes
     ----------
+    edges_ : ndarray of float64, shape (cells, n_bins - 1)
+        Inner bin edges of each cell; a value goes to the bin numbered by the count
+        of edges at or below it.
     lo_, hi_ : ndarray of float64, shape (cells,)
-        Range of each cell; the bins split it evenly.
+        Extremes seen by :meth:`update_range` (absent otherwise).
     counts_ : ndarray of int32, shape (n_groups, cells, n_bins, n_classes)
         The count tables.
     n_samples_ : int
         Samples counted.
     cell_shape_ : tuple of int
-        Shape of one sample's values (the cells), as first seen.
+        Shape of one sample's values (the cells).
 
     Notes
     -----
-    A cell whose range is one value (a constant readout) has all its samples in
-    the first bin and an estimate of exactly 0. Memory is 4 x n_groups x cells x
-    n_bins x n_classes bytes: 14 MB for 5,488 cells, one group, 16 bins, 10
-    classes. Counts are int32, so at most 2**31 - 1 samples can be counted.
+    A constant readout has all its samples in one bin and an estimate of exactly
+    0. Memory is 4 x n_groups x cells x n_bins x n_classes bytes: 14 MB for 5,488
+    cells, one group, 16 bins, 10 classes. Counts are int32, so at most 2**31 - 1
+    samples can be counted.
 
     Unlike :func:`binned_mutual_information`, the streaming estimator does not warn
     about classes with a single sample: along a stream that is the normal state of
@@ -463,10 +548,10 @@ class StreamingMI:
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> labels = rng.integers(0, 2, 4000)
+    >>> labels = np.repeat([0, 1], 2000)
     >>> values = np.stack([labels + rng.normal(0, 0.1, 4000),  # tells the class
     ...                    rng.normal(0, 1, 4000)], axis=1)     # does not
-    >>> est = StreamingMI(n_bins=8, n_classes=2).update_range(values)
+    >>> est = StreamingMI(n_bins=8, n_classes=2).set_edges(bin_edges(values, 8))
     >>> est = est.partial_fit(values, labels)
     >>> np.round(est.mutual_information(), 2)
     array([1., 0.])
@@ -484,10 +569,13 @@ class StreamingMI:
         self.n_groups = n_groups
         self.correction = correction
 
-    # -- range
+    # -- bins
 
     def update_range(self, values: ArrayLike) -> StreamingMI:
-        """Widen each cell's range to cover ``values`` (first pass over the data).
+        """Widen each cell's range to cover ``values`` (a first pass over the data).
+
+        Unless edges are set before :meth:`partial_fit`, the bins are equal widths
+        over this range.
 
         Parameters
         ----------
@@ -511,7 +599,7 @@ class StreamingMI:
         return self
 
     def set_range(self, lo: ArrayLike, hi: ArrayLike) -> StreamingMI:
-        """Fix each cell's range directly.
+        """Fix equal-width bins over [lo, hi] in each cell.
 
         Parameters
         ----------
@@ -523,21 +611,86 @@ class StreamingMI:
         StreamingMI
             self
         """
-        shape = np.shape(lo) or (1,)
-        lo_arr = np.asarray(lo, dtype=np.float64).ravel()
-        hi_arr = np.asarray(hi, dtype=np.float64).ravel()
+        n_bins = _check_bins(self.n_bins)
+        lo_arr = np.asarray(lo, dtype=np.float64)
+        hi_arr = np.asarray(hi, dtype=np.float64)
         if lo_arr.shape != hi_arr.shape or np.any(hi_arr < lo_arr):
             raise ConfigError(
                 "set_range needs lo and hi of one shape with hi >= lo, got shapes "
                 f"{lo_arr.shape} and {hi_arr.shape}"
             )
-        if not (np.all(np.isfinite(lo_arr)) and np.all(np.isfinite(hi_arr))):
-            raise ConfigError("set_range needs finite lo and hi")
-        self.lo_, self.hi_ = lo_arr.copy(), hi_arr.copy()
-        self.cell_shape_ = tuple(shape)
+        k = np.arange(1, n_bins) / n_bins
+        return self.set_edges(lo_arr[..., None] + (hi_arr - lo_arr)[..., None] * k)
+
+    def set_edges(self, edges: ArrayLike) -> StreamingMI:
+        """Fix the inner bin edges of each cell.
+
+        Parameters
+        ----------
+        edges : array_like of float, shape (*cells, n_bins - 1)
+            Non-decreasing along the last axis (as :func:`bin_edges` gives them).
+
+        Returns
+        -------
+        StreamingMI
+            self
+        """
+        n_bins = _check_bins(self.n_bins)
+        arr = np.asarray(edges, dtype=np.float64)
+        if arr.ndim < 1 or arr.shape[-1] != n_bins - 1:
+            raise ConfigError(
+                f"edges must have shape (*cells, n_bins - 1) = (..., {n_bins - 1}), "
+                f"got {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)) or np.any(np.diff(arr, axis=-1) < 0):
+            raise ConfigError("edges must be finite and non-decreasing in each cell")
+        self.cell_shape_ = tuple(arr.shape[:-1]) or (1,)
+        self.edges_ = np.ascontiguousarray(arr.reshape(-1, n_bins - 1))
         return self
 
     # -- counting
+
+    def bin_indices(self, values: ArrayLike) -> NDArray[np.uint8]:
+        """Bin of every value, by the fixed edges.
+
+        Parameters
+        ----------
+        values : array_like, shape (n, *cells)
+            Integer or float; compared as float64.
+
+        Returns
+        -------
+        ndarray of uint8, shape (n, *cells)
+            The number of the cell's edges at or below each value.
+
+        Raises
+        ------
+        NotFittedError
+            If no bins were fixed (:meth:`set_edges`, :meth:`set_range` or
+            :meth:`update_range`).
+        StreamError
+            If values hold NaN or infinities, or have another number of cells.
+        """
+        n_bins = _check_bins(self.n_bins)
+        if getattr(self, "edges_", None) is None:
+            if getattr(self, "lo_", None) is None:
+                raise NotFittedError(
+                    "StreamingMI has no bins yet: call set_edges (or set_range, or "
+                    "update_range on the data) first"
+                )
+            shape = self.cell_shape_
+            self.set_range(self.lo_.reshape(shape), self.hi_.reshape(shape))
+        arr = self._values(values)
+        if self.edges_.shape != (arr.shape[1], n_bins - 1):
+            raise StreamError(
+                f"values have {arr.shape[1]} cells per sample but the bins are set "
+                f"for {self.edges_.shape[0]} cells of {self.edges_.shape[1] + 1} "
+                "bins; pass samples of the same shape"
+            )
+        out = np.empty(arr.shape, dtype=np.uint8)
+        if arr.shape[0]:
+            _bin(arr, self.edges_, out)
+        return out.reshape(arr.shape[0], *self.cell_shape_)
 
     def partial_fit(
         self,
@@ -563,9 +716,37 @@ class StreamingMI:
         Raises
         ------
         NotFittedError
-            If no range was set (:meth:`update_range` or :meth:`set_range`).
+            If no bins were fixed (:meth:`set_edges`, :meth:`set_range` or
+            :meth:`update_range`).
         StreamError
             If values hold NaN or infinities, or shapes disagree.
+        """
+        return self.count_bins(self.bin_indices(values), labels, groups)
+
+    def count_bins(
+        self,
+        bins: ArrayLike,
+        labels: ArrayLike,
+        groups: ArrayLike | int | None = None,
+    ) -> StreamingMI:
+        """Count a chunk of samples given as bin indices.
+
+        Binning once and counting under several labellings (the real labels and
+        a permutation of them) saves the binning.
+
+        Parameters
+        ----------
+        bins : array_like of uint8, shape (n, *cells)
+            As :meth:`bin_indices` returns them (of this estimator or of one with
+            the same edges).
+        labels : array_like of int, shape (n,)
+        groups : int or array_like of int, shape (n,), optional
+            Group of each sample (default 0).
+
+        Returns
+        -------
+        StreamingMI
+            self
         """
         n_bins = _check_bins(self.n_bins)
         if isinstance(self.n_classes, bool) or int(self.n_classes) < 1:
@@ -573,19 +754,17 @@ class StreamingMI:
         if int(self.n_groups) < 1:
             raise ConfigError(f"n_groups must be at least 1, got {self.n_groups}")
         _check_correction(self.correction)
-        if getattr(self, "lo_", None) is None:
-            raise NotFittedError(
-                "StreamingMI has no bin range yet: call update_range on the data "
-                "(or set_range) before partial_fit"
-            )
-        arr = self._values(values)
-        n = arr.shape[0]
-        cells = arr.shape[1]
-        if cells != self.lo_.size:
+        b = np.asarray(bins)
+        if b.dtype != np.uint8 or b.ndim < 1:
             raise StreamError(
-                f"values have {cells} cells per sample but the range has "
-                f"{self.lo_.size}; pass samples of the same shape"
+                f"bins must be a uint8 array of bin indices, got {b.dtype}; use "
+                "bin_indices"
             )
+        n = b.shape[0]
+        b2 = np.ascontiguousarray(b.reshape(n, -1))
+        cells = b2.shape[1]
+        if n and int(b2.max()) >= n_bins:
+            raise StreamError(f"bin indices must lie below n_bins={n_bins}")
         lab, _ = _as_labels(labels, n, int(self.n_classes))
         if groups is None:
             g = np.zeros(n, dtype=np.int64)
@@ -605,16 +784,21 @@ class StreamingMI:
                 (int(self.n_groups), cells, n_bins, int(self.n_classes)), np.int32
             )
             self.n_samples_ = 0
+            if getattr(self, "cell_shape_", None) is None:
+                self.cell_shape_ = tuple(b.shape[1:]) or (1,)
+        if self.counts_.shape[1] != cells:
+            raise StreamError(
+                f"bins have {cells} cells per sample, the count tables "
+                f"{self.counts_.shape[1]}; pass samples of the same shape"
+            )
         if self.n_samples_ + n > _MAX_COUNT:
             raise StreamError(
                 f"StreamingMI counts at most {_MAX_COUNT} samples (int32 tables); "
                 "split the stream over several estimators"
             )
-        width = self.hi_ - self.lo_
-        scale = np.where(width > 0, n_bins / np.where(width > 0, width, 1.0), 0.0)
         if n:
             order = np.argsort(g, kind="stable").astype(np.int64)
-            _count(arr, self.lo_, scale, lab, g, order, self.counts_)
+            _count(b2, lab, g, order, self.counts_)
         self.n_samples_ += n
         return self
 
@@ -728,11 +912,12 @@ def binned_mutual_information(
     labels: ArrayLike,
     n_bins: int = DEFAULT_BINS,
     *,
+    binning: str = DEFAULT_BINNING,
     range_quantile: float = DEFAULT_RANGE_QUANTILE,
     n_classes: int | None = None,
     correction: str = "miller-madow",
 ) -> Any:
-    """I(class; value) in bits from equal-width bins over the values' range.
+    """I(class; value) in bits from bins fixed by the values themselves.
 
     Parameters
     ----------
@@ -742,9 +927,11 @@ def binned_mutual_information(
     labels : array_like of int, shape (n,)
         Class of each sample, 0 .. n_classes - 1.
     n_bins : int, default 16
+    binning : {"quantile", "width"}, default "quantile"
+        Equal-frequency or equal-width bins (see :func:`bin_edges`).
     range_quantile : float, default 0.005
-        The bins span each cell's [q, 1 - q] quantiles (see :func:`quantile_range`);
-        0 spans its minimum to maximum.
+        Equal-width bins span each cell's [q, 1 - q] quantiles (see
+        :func:`quantile_range`); 0 spans its minimum to maximum.
     n_classes : int, optional
         Default: one more than the largest label.
     correction : {"miller-madow", "none"}
@@ -776,8 +963,7 @@ def binned_mutual_information(
     if arr.shape[0] == 0:
         return 0.0 if arr.ndim == 1 else np.zeros(arr.shape[1:])
     est = StreamingMI(n_bins=n_bins, n_classes=k, correction=correction)
-    lo, hi = quantile_range(arr, range_quantile)
-    est.set_range(lo.reshape(arr.shape[1:]), hi.reshape(arr.shape[1:]))
+    est.set_edges(bin_edges(arr, n_bins, binning, range_quantile=range_quantile))
     est.partial_fit(arr, lab)
     mi = est.mutual_information()
     return float(mi.reshape(-1)[0]) if arr.ndim == 1 else mi.reshape(arr.shape[1:])
@@ -790,6 +976,7 @@ def label_shuffle_baseline(
     *,
     n_shuffles: int = 1,
     seed: int = 0,
+    binning: str = DEFAULT_BINNING,
     range_quantile: float = DEFAULT_RANGE_QUANTILE,
     n_classes: int | None = None,
     correction: str = "miller-madow",
@@ -798,7 +985,7 @@ def label_shuffle_baseline(
 
     Parameters
     ----------
-    values, labels, n_bins, range_quantile, n_classes, correction
+    values, labels, n_bins, binning, range_quantile, n_classes, correction
         As for :func:`binned_mutual_information`.
     n_shuffles : int, default 1
         Permutations; the result is their mean.
@@ -829,6 +1016,7 @@ def label_shuffle_baseline(
                 arr,
                 rng.permutation(lab),
                 n_bins,
+                binning=binning,
                 range_quantile=range_quantile,
                 n_classes=k,
                 correction=correction,

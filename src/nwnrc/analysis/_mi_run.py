@@ -43,13 +43,14 @@ from numpy.typing import NDArray
 
 from nwnrc._atomic import write_json, write_npz
 from nwnrc.analysis._information import (
+    DEFAULT_BINNING,
     DEFAULT_BINS,
     DEFAULT_RANGE_QUANTILE,
     StreamingMI,
+    bin_edges,
     binned_mutual_information,
     class_entropy_bits,
     ksg_mutual_information,
-    quantile_range,
 )
 from nwnrc.errors import ConfigError, DataError
 
@@ -93,10 +94,14 @@ class MiSettings:
     Parameters
     ----------
     n_bins : int
-        Equal-width bins per (channel, step), over that cell's range.
+        Bins per (channel, step).
+    binning : {"quantile", "width"}
+        Equal-frequency bins (edges at the k / n_bins quantiles of the cell's values
+        over the training stream) or equal-width bins (see ``range_quantile``); see
+        :func:`~nwnrc.analysis.bin_edges`.
     range_quantile : float
-        The range of a cell spans the [q, 1 - q] quantiles of its values over the
-        training stream (the extremes where those coincide); 0: the extremes.
+        Equal-width bins span the [q, 1 - q] quantiles of the cell's values over
+        the training stream (the extremes where those coincide); 0: the extremes.
     range_samples : int
         Training digits (evenly spaced in the stream) from which the quantiles are
         taken.
@@ -130,6 +135,7 @@ class MiSettings:
     """
 
     n_bins: int = DEFAULT_BINS
+    binning: str = DEFAULT_BINNING
     range_quantile: float = DEFAULT_RANGE_QUANTILE
     range_samples: int = 5000
     per_decade: int = 5
@@ -167,6 +173,10 @@ class MiSettings:
                     f"{name} must lie strictly between 0 and 1, got "
                     f"{getattr(self, name)}"
                 )
+        if self.binning not in ("quantile", "width"):
+            raise ConfigError(
+                f"binning must be 'quantile' or 'width', got {self.binning!r}"
+            )
         if not 0.0 <= self.range_quantile < 0.5:
             raise ConfigError(
                 f"range_quantile must lie in [0, 0.5), got {self.range_quantile}"
@@ -428,34 +438,41 @@ def analyse_mi(
                 yield a, b, out
                 bar.update(b - a)
 
-    # pass 1: the bin range of every cell, from the extremes over all training
-    # digits and the quantiles over evenly spaced ones
+    # pass 1: the bin edges of every cell, from evenly spaced training digits (and,
+    # for equal widths, the extremes over all of them). Readouts are float32 on
+    # disk, so their sample is kept as float32 without loss; the input's is rebuilt
+    # in float64 from the pixels, as in pass 2.
     stride = max(1, math.ceil(n_tr / settings.range_samples))
+    picked_rows = np.arange(0, n_tr, stride)
     picked = []
-    for a, _, values in chunks("MI: ranges"):
-        est.update_range(values)
-        picked.append(values[(-a) % stride :: stride].astype(np.float32))
+    lo_all = np.full((n_ch, STEPS_PER_DIGIT), np.inf)
+    hi_all = np.full((n_ch, STEPS_PER_DIGIT), -np.inf)
+    for a, _, values in chunks("MI: bins"):
+        np.minimum(lo_all, values.min(axis=0), out=lo_all)
+        np.maximum(hi_all, values.max(axis=0), out=hi_all)
+        picked.append(values[(-a) % stride :: stride, : n_ch - 1].astype(np.float32))
     sample = np.concatenate(picked)
     del picked
-    lo = np.empty((n_ch, STEPS_PER_DIGIT))
-    hi = np.empty((n_ch, STEPS_PER_DIGIT))
-    lo_all = est.lo_.reshape(n_ch, STEPS_PER_DIGIT)
-    hi_all = est.hi_.reshape(n_ch, STEPS_PER_DIGIT)
+    input_sample = v_min + (v_max - v_min) * pixels[picked_rows].astype(np.float64)
+    edges = np.empty((n_ch, STEPS_PER_DIGIT, settings.n_bins - 1))
     for i in range(n_ch):
-        lo[i], hi[i] = quantile_range(
-            sample[:, i],
-            settings.range_quantile,
+        edges[i] = bin_edges(
+            sample[:, i] if i < n_ch - 1 else input_sample,
+            settings.n_bins,
+            settings.binning,
+            range_quantile=settings.range_quantile,
             fallback=(lo_all[i], hi_all[i]),
         )
-    del sample
-    est.set_range(lo, hi)
-    floor.set_range(lo, hi)
+    del sample, input_sample
+    est.set_edges(edges)
+    floor.set_edges(edges)
 
     # pass 2: the counts, each digit in the group of its position in the learner's
     # order
     for a, b, values in chunks("MI: counts"):
-        est.partial_fit(values, y[a:b], groups[a:b])
-        floor.partial_fit(values, y_shuffled[a:b], groups[a:b])
+        bins = est.bin_indices(values)
+        est.count_bins(bins, y[a:b], groups[a:b])
+        floor.count_bins(bins, y_shuffled[a:b], groups[a:b])
 
     curve = est.mutual_information_curve()  # (checkpoints, channels, steps)
     curve_floor = floor.mutual_information_curve()
@@ -536,11 +553,18 @@ def analyse_mi(
     metrics["findings"] = _findings(metrics, names, n_pads, settings)
     metrics["estimator"] = {
         "name": "binned plug-in, Miller-Madow corrected, clipped to [0, H(class)]",
+        "binning_rule": settings.binning,
         "bins": settings.n_bins,
-        "binning": "equal width over the [q, 1 - q] quantiles of each (channel, "
-        f"step) with q = {settings.range_quantile}, from every {stride}-th training "
-        "digit (the minimum to maximum over the training stream where the "
-        "quantiles coincide); values outside fall in the edge bins",
+        "binning": (
+            "equal frequency: edges at the k/n_bins quantiles of each (channel, "
+            f"step) over every {stride}-th training digit"
+            if settings.binning == "quantile"
+            else "equal width over the [q, 1 - q] quantiles of each (channel, step) "
+            f"with q = {settings.range_quantile}, from every {stride}-th training "
+            "digit (the minimum to maximum over the training stream where the "
+            "quantiles coincide)"
+        )
+        + "; values beyond the edges fall in the end bins",
         "units": "bits",
         "bias_floor": "the same estimator on labels permuted with seed "
         f"{settings.shuffle_seed}",
@@ -723,7 +747,14 @@ def _ksg_check(
     inp = v_min + (v_max - v_min) * pixels[rows][:, steps].astype(np.float64)
     values = np.concatenate([pads, cond[:, None], inp[:, None]], axis=1)
     y = run.labels[rows]
-    binned = binned_mutual_information(values, y, settings.n_bins, n_classes=N_CLASSES)
+    binned = binned_mutual_information(
+        values,
+        y,
+        settings.n_bins,
+        binning=settings.binning,
+        range_quantile=settings.range_quantile,
+        n_classes=N_CLASSES,
+    )
     ksg = np.empty(values.shape[1:])
     with progress(total=ksg.size, desc="MI: KSG check", unit="cell") as bar:
         for i in range(values.shape[1]):
