@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
     )
     mi.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run folder")
     mi.add_argument(
-        "--bins", type=int, default=16, help="equal-width bins per step (default 16)"
+        "--bins", type=int, default=16, help="bins per (channel, step) (default 16)"
     )
     mi.add_argument(
         "--binning",

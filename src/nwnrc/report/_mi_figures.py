@@ -222,4 +222,11 @@ def mi_accuracy_figure(metrics: dict[str, Any], path: Path) -> Path:
         fontsize=9,
     )
     ax.grid(True, alpha=0.3)
+    fig.text(
+        0.01,
+        -0.02,
+        f"accuracy: {metrics['per_class_accuracy']['source']}",
+        fontsize=6,
+        color="grey",
+    )
     return _save(fig, path)
