@@ -38,7 +38,9 @@ def ridge_scores(
     w, V = np.linalg.eigh(A.T @ A)
     VB = V.T @ (A.T @ np.eye(10)[y_tr])
     return {
-        f"{a:g}": float(np.mean(np.argmax(B @ (V @ (VB / (w + a)[:, None])), 1) == y_va))
+        f"{a:g}": float(
+            np.mean(np.argmax(B @ (V @ (VB / (w + a)[:, None])), 1) == y_va)
+        )
         for a in ALPHAS
     }
 
@@ -50,8 +52,11 @@ def point(cfg: MnistConfig, out: Path, pixels: np.ndarray) -> dict:
         y = f["labels"][:]
     n = cfg.n_train
     row = {k: getattr(cfg, k) for k in ("v_min", "v_max", "n_wires", "junction")}
-    for name, X in (("raw", pixels), ("1ch", pads[:, 0]),
-                    ("5ch", pads.reshape(len(pads), -1))):
+    for name, X in (
+        ("raw", pixels),
+        ("1ch", pads[:, 0]),
+        ("5ch", pads.reshape(len(pads), -1)),
+    ):
         row[name] = ridge_scores(X[:n], y[:n], X[n:], y[n:])
     return row
 
@@ -74,8 +79,13 @@ def plot_table(table: list[dict], path: Path) -> None:
         (("raw", "0.6"), ("1ch", "#1f77b4"), ("5ch", "#ff7f0e"))
     ):
         best = [max(r[key].values()) * 100 for r in table]
-        ax.bar(x + (i - 1) * 0.27, best, 0.27, color=colour,
-               label={"raw": "raw pixels", "1ch": "1 channel", "5ch": "5 channels"}[key])
+        ax.bar(
+            x + (i - 1) * 0.27,
+            best,
+            0.27,
+            color=colour,
+            label={"raw": "raw pixels", "1ch": "1 channel", "5ch": "5 channels"}[key],
+        )
     ax.set_xticks(x)
     ax.set_xticklabels(labels, fontsize=7)
     lo = min(min(r[k].values()) for r in table for k in ("raw", "1ch", "5ch"))
@@ -101,19 +111,27 @@ def main() -> None:
         plot_table(json.loads(table_path.read_text()), figure_path)
         return
     mnist = load_mnist()
-    pixels = np.concatenate(
-        [mnist.train_images[: args.train], mnist.val_images[: args.val]]
-    ).reshape(args.train + args.val, -1).astype(np.float64)
-    base = MnistConfig(n_train=args.train, n_test=args.val, eval_split="val",
-                       shuffles=1, methods=("ridge",))
+    pixels = (
+        np.concatenate([mnist.train_images[: args.train], mnist.val_images[: args.val]])
+        .reshape(args.train + args.val, -1)
+        .astype(np.float64)
+    )
+    base = MnistConfig(
+        n_train=args.train,
+        n_test=args.val,
+        eval_split="val",
+        shuffles=1,
+        methods=("ridge",),
+    )
     grid = [
         replace(base, v_min=0.0, v_max=2.0),
         replace(base, v_min=0.4, v_max=2.0),
         replace(base, v_min=0.0, v_max=1.0),
         replace(base, v_min=0.0, v_max=4.0),
         replace(base, v_min=0.4, v_max=2.0, junction="slow_decay"),
-        replace(base, v_min=0.4, v_max=2.0, n_wires=1000,
-                chip_size_um=78.0 * np.sqrt(2.0)),
+        replace(
+            base, v_min=0.4, v_max=2.0, n_wires=1000, chip_size_um=78.0 * np.sqrt(2.0)
+        ),
     ]
     table = json.loads(table_path.read_text()) if table_path.exists() else []
     done = {(r["v_min"], r["v_max"], r["n_wires"], r["junction"]) for r in table}

@@ -37,8 +37,11 @@ def main() -> None:
     warmups = [0, 1, 2, 3, 4, 6]
     errors = warmup_error(device, lambda i: volts[i], 784, args.digits, warmups)
     result = {
-        "v_min": cfg.v_min, "v_max": cfg.v_max, "junction": cfg.junction,
-        "n_wires": cfg.n_wires, "digits": args.digits,
+        "v_min": cfg.v_min,
+        "v_max": cfg.v_max,
+        "junction": cfg.junction,
+        "n_wires": cfg.n_wires,
+        "digits": args.digits,
         "compared_digits": args.digits - max(warmups),
         "relative_error": {str(w): e for w, e in errors.items()},
     }
@@ -48,8 +51,12 @@ def main() -> None:
             table = json.load(f)
     except FileNotFoundError:
         table = []
-    table = [r for r in table if (r["v_min"], r["v_max"], r["junction"])
-             != (cfg.v_min, cfg.v_max, cfg.junction)] + [result]
+    table = [
+        r
+        for r in table
+        if (r["v_min"], r["v_max"], r["junction"])
+        != (cfg.v_min, cfg.v_max, cfg.junction)
+    ] + [result]
     write_json(path, table)
     print(json.dumps(result, indent=1))
 

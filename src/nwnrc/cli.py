@@ -62,8 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nwnrc: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("nwnrc: interrupted; finished work is kept, run again to resume",
-              file=sys.stderr)
+        print(
+            "nwnrc: interrupted; finished work is kept, run again to resume",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -132,8 +132,12 @@ class MnistConfig:
             raise ConfigError(
                 f"eval_split must be 'test' or 'val', got {self.eval_split!r}"
             )
-        if not (np.isfinite(self.v_max) and np.isfinite(self.v_min)
-                and self.v_max > 0 and self.v_min < self.v_max):
+        if not (
+            np.isfinite(self.v_max)
+            and np.isfinite(self.v_min)
+            and self.v_max > 0
+            and self.v_min < self.v_max
+        ):
             raise ConfigError(
                 "need finite voltages with v_max > 0 and v_min < v_max, got "
                 f"v_min={self.v_min!r}, v_max={self.v_max!r}"
