@@ -217,6 +217,20 @@ def test_dw_summary_and_findings(full_run: tuple[Path, dict[str, Any]]) -> None:
     assert m["per_class_accuracy"]["values"] == pytest.approx(acc.tolist())
 
 
+def test_dw_peak_is_read_from_the_smoothed_curve() -> None:
+    from nwnrc.analysis._mi_run import _dw_summary
+
+    # a smooth rise and fall with its peak at 300 digits, and one noisy update at 30
+    samples = np.unique(np.round(np.logspace(1, 4, 300)).astype(int))
+    x = np.log10(samples / 300)
+    value = np.exp(-(x**2) / 0.18)  # falls below 10 % of its peak 0.64 decades on
+    value[np.searchsorted(samples, 30)] = 5.0
+    dw = _dw_summary({"mean_abs_dw": {"samples": samples, "value": value}}, 0.1)
+    assert dw["peak_samples"] == pytest.approx(300, rel=0.05)
+    fade = 300 * 10 ** math.sqrt(0.18 * math.log(10))
+    assert dw["fade_samples"] == pytest.approx(fade, rel=0.06)
+
+
 def test_saturation_of_a_rising_curve() -> None:
     from nwnrc.analysis._mi_run import _saturation
 

@@ -61,6 +61,7 @@ __all__ = ["MiSettings", "analyse_mi", "mi_checkpoints"]
 STEPS_PER_DIGIT = 784
 N_CLASSES = 10
 _SIDE = 28
+_DW_WINDOW_DECADES = 0.1
 
 ProgressFactory = Callable[..., Any]
 
@@ -627,8 +628,14 @@ def _saturation(
 
 
 def _dw_summary(metrics: dict[str, Any], fade_fraction: float) -> dict[str, Any]:
-    dw = metrics.get("mean_abs_dw")
-    if not dw or not dw.get("samples"):
+    """Peak and fading of the learner's mean |dW|, on a curve smoothed in log n.
+
+    Early updates are single digits and their |dW| jumps from digit to digit, so
+    the peak and the fading point are read from the mean over a window of
+    +-0.1 decade of digits seen around each point.
+    """
+    dw = metrics.get("mean_abs_dw") or {}
+    if len(dw.get("samples", ())) == 0:
         return {
             "available": False,
             "reason": "no mean_abs_dw in metrics.json "
@@ -636,17 +643,26 @@ def _dw_summary(metrics: dict[str, Any], fade_fraction: float) -> dict[str, Any]
         }
     s = np.asarray(dw["samples"], dtype=float)
     v = np.asarray(dw["value"], dtype=float)
-    i = int(np.argmax(v))
-    after = np.flatnonzero((np.arange(v.size) > i) & (v < fade_fraction * v[i]))
+    log_s = np.log10(np.maximum(s, 1.0))
+    lo = np.searchsorted(log_s, log_s - _DW_WINDOW_DECADES, side="left")
+    hi = np.searchsorted(log_s, log_s + _DW_WINDOW_DECADES, side="right")
+    csum = np.r_[0.0, np.cumsum(v)]
+    smooth = (csum[hi] - csum[lo]) / (hi - lo)
+    i = int(np.argmax(smooth))
+    after = np.flatnonzero(
+        (np.arange(v.size) > i) & (smooth < fade_fraction * smooth[i])
+    )
     return {
         "available": True,
         "samples": s.astype(int).tolist(),
         "value": v.tolist(),
+        "smoothed": smooth.tolist(),
+        "smoothing": f"mean over +-{_DW_WINDOW_DECADES} decade of digits seen",
         "peak_samples": int(s[i]),
-        "peak_value": float(v[i]),
+        "peak_value": float(smooth[i]),
         "fade_fraction": fade_fraction,
         "fade_samples": int(s[after[0]]) if after.size else None,
-        "final_over_peak": float(v[-1] / v[i]) if v[i] > 0 else None,
+        "final_over_peak": float(smooth[-1] / smooth[i]) if smooth[i] > 0 else None,
     }
 
 
@@ -811,7 +827,8 @@ def _findings(
         "criterion": f"the readouts' MI reaches {settings.saturation_level:.0%} of "
         "its final excess over the bias floor within "
         f"{settings.coincidence_decades} decades of the digits-seen count where "
-        f"mean |dW| first falls below {settings.dw_fade_fraction:.0%} of its peak",
+        f"mean |dW| (smoothed over +-{_DW_WINDOW_DECADES} decade) first falls below "
+        f"{settings.dw_fade_fraction:.0%} of its peak",
         "mi_saturation_samples": sat,
     }
     if not dw.get("available"):

@@ -125,7 +125,8 @@ def mi_curve_figure(metrics: dict[str, Any], path: Path) -> Path:
     dw = metrics.get("mean_abs_dw", {})
     if dw.get("available"):
         ax2 = ax.twinx()
-        ax2.plot(dw["samples"], dw["value"], "-", color="tab:red", lw=0.8, alpha=0.7)
+        ax2.plot(dw["samples"], dw["value"], "-", color="tab:red", lw=0.6, alpha=0.4)
+        ax2.plot(dw["samples"], dw["smoothed"], "-", color="tab:red", lw=1.4)
         ax2.set_yscale("log")
         ax2.set_ylabel("mean |dW| per digit", color="tab:red")
         ax2.tick_params(axis="y", colors="tab:red")
