@@ -275,6 +275,21 @@ def test_run_without_metrics_uses_stored_predictions(
     assert acc["values"] == expected
     assert m["mean_abs_dw"]["available"] is False
     assert m["findings"]["saturation_with_dw_fade"]["status"] == "not tested"
+
+    # an online readout of shuffle 0 gives |dW| (and takes precedence for accuracy)
+    dw = {"samples": [10, 100, 1000], "value": [1.0, 5.0, 0.2]}
+    online_pred = np.where(y_test == 7, 1, y_test)  # every 7 taken for a 1
+    (root / "readouts" / "online-2-0.json").write_text(
+        json.dumps({"predictions": online_pred.tolist(), "mean_abs_dw": dw})
+    )
+    m = analyse_mi(root, images=data["pixels"], figures=False)
+    assert m["mean_abs_dw"]["source"] == "readouts/online-2-0.json (shuffle 0)"
+    assert (m["mean_abs_dw"]["peak_samples"], m["mean_abs_dw"]["fade_samples"]) == (
+        100,
+        1000,
+    )
+    assert "online-2" in m["per_class_accuracy"]["source"]
+    assert m["per_class_accuracy"]["values"] == [1.0] * 7 + [0.0] + [1.0] * 2
     assert m["mi_accuracy_correlation"]["available"] is True
     # the seed of the order comes from the stream config
     assert "default_rng(3)" in m["estimator"]["order"]
