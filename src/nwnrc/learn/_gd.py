@@ -324,10 +324,19 @@ class SoftmaxGDClassifier(_ClassifierMixin, _Estimator):
         return z
 
 
+#: Least scale of a varying feature, as a fraction of the median scale.
+_SCALE_FLOOR = 0.1
+
+
 def _mean_and_scale(X: NDArray[Any]) -> tuple[FloatArray, FloatArray]:
     """Column mean and standard deviation of X in two chunked passes (float64).
 
-    A feature that does not vary gets scale 1, so it is only centred.
+    A feature that does not vary gets scale 1, so it is only centred. A feature that
+    varies far less than the typical one (a pixel or a time step that is non-zero in
+    a handful of digits) gets its scale floored at ``_SCALE_FLOOR`` times the median
+    scale: otherwise standardising blows those few values up to hundreds of standard
+    deviations, and one mini-batch holding them throws the weights so far that the
+    softmax overflows at the paper's step of 0.1.
     """
     n, d = X.shape
     total = np.zeros(d)
@@ -339,5 +348,9 @@ def _mean_and_scale(X: NDArray[Any]) -> tuple[FloatArray, FloatArray]:
         centred = X[start : start + _STATS_CHUNK] - mean
         squares += np.einsum("ij,ij->j", centred, centred)
     scale = np.sqrt(squares / n)
-    scale[~(scale > 0)] = 1.0
+    varying = scale > 0
+    if np.any(varying):
+        floor = _SCALE_FLOOR * float(np.median(scale[varying]))
+        scale[varying] = np.maximum(scale[varying], floor)
+    scale[~varying] = 1.0
     return mean, scale
