@@ -156,3 +156,46 @@ def test_errors_for_bad_input() -> None:
         SoftmaxGDClassifier(dtype=np.int32).fit(X, y)
     with pytest.raises(NotFittedError):
         SoftmaxGDClassifier().predict(X)
+
+
+def _rare_feature_problem() -> tuple[np.ndarray, np.ndarray]:
+    """Dense informative features plus columns that are non-zero in only two samples,
+    like border pixels or late time steps of a readout that few digits reach."""
+    rng = np.random.default_rng(7)
+    n, d_dense, d_rare = 20_000, 20, 100
+    dense = rng.normal(size=(n, d_dense))
+    y = np.argmax(dense[:, :3], axis=1)
+    rare = np.zeros((n, d_rare))
+    rare[rng.choice(n, size=2, replace=False)] = 1.0
+    return np.hstack([dense, rare]), y
+
+
+def test_rare_features_do_not_blow_up_the_papers_step() -> None:
+    X, y = _rare_feature_problem()
+    clf = SoftmaxGDClassifier(
+        epochs=2, batch_size=100, learning_rate=0.1, n_classes=3
+    ).fit(X, y)
+    assert np.all(np.isfinite(clf.loss_curve_))
+    assert clf.score(X, y) > 0.9
+
+
+def test_without_the_scale_floor_rare_features_wreck_the_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The same problem with plain z-scoring: each rare column becomes 100 standard
+    # deviations in its two samples, 100 of them together put |z|^2 near 1e6, and
+    # one step of 0.1 on a batch of 100 moves those logits by about 1e3.
+    import nwnrc.learn._gd as gd
+
+    X, y = _rare_feature_problem()
+    floored = SoftmaxGDClassifier(
+        epochs=2, batch_size=100, learning_rate=0.1, n_classes=3
+    ).fit(X, y)
+    monkeypatch.setattr(gd, "_SCALE_FLOOR", 0.0)
+    try:
+        plain = SoftmaxGDClassifier(
+            epochs=2, batch_size=100, learning_rate=0.1, n_classes=3
+        ).fit(X, y)
+    except NumericalError:
+        return
+    assert plain.loss_curve_[-1] > 1.2 * floored.loss_curve_[-1]

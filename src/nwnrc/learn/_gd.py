@@ -116,10 +116,12 @@ def softmax_loss_grad(
         logits += X[:, cols] @ w_raw[:, cols].T
     logits += b_raw
     logits -= logits.max(axis=1, keepdims=True)
+    rows = np.arange(n)
+    picked = logits[rows, labels]  # a copy: the label's shifted logit
     np.exp(logits, out=logits)
     total = logits.sum(axis=1)
-    rows = np.arange(n)
-    loss = float(np.mean(np.log(total) - np.log(logits[rows, labels])))
+    # log-sum-exp minus the label's logit, never log(0) however far off the label is
+    loss = float(np.mean(np.log(total) - picked))
 
     # logits now holds exp(z - max); turn it into (P - Y) / n in place.
     logits /= total[:, None]
@@ -324,7 +326,7 @@ class SoftmaxGDClassifier(_ClassifierMixin, _Estimator):
         return z
 
 
-#: Least scale of a varying feature, as a fraction of the median scale.
+#: Least scale of a varying feature, as a fraction of the root mean square scale.
 _SCALE_FLOOR = 0.1
 
 
@@ -333,10 +335,10 @@ def _mean_and_scale(X: NDArray[Any]) -> tuple[FloatArray, FloatArray]:
 
     A feature that does not vary gets scale 1, so it is only centred. A feature that
     varies far less than the typical one (a pixel or a time step that is non-zero in
-    a handful of digits) gets its scale floored at ``_SCALE_FLOOR`` times the median
-    scale: otherwise standardising blows those few values up to hundreds of standard
-    deviations, and one mini-batch holding them throws the weights so far that the
-    softmax overflows at the paper's step of 0.1.
+    a handful of digits) gets its scale floored at ``_SCALE_FLOOR`` times the root
+    mean square of all scales: otherwise standardising blows those few values up to
+    hundreds of standard deviations, and one mini-batch holding them throws the
+    weights so far that the softmax overflows at the paper's step of 0.1.
     """
     n, d = X.shape
     total = np.zeros(d)
@@ -350,7 +352,7 @@ def _mean_and_scale(X: NDArray[Any]) -> tuple[FloatArray, FloatArray]:
     scale = np.sqrt(squares / n)
     varying = scale > 0
     if np.any(varying):
-        floor = _SCALE_FLOOR * float(np.median(scale[varying]))
+        floor = _SCALE_FLOOR * float(np.sqrt(np.mean(scale[varying] ** 2)))
         scale[varying] = np.maximum(scale[varying], floor)
     scale[~varying] = 1.0
     return mean, scale
