@@ -96,7 +96,10 @@ class SequenceConfig:
     junction : str
         Junction preset (see :class:`nwnrc.device.JunctionParams`).
     v_min, v_max : float
-        Source voltage of a black and of a white pixel, V.
+        Source voltage of a black and of a white pixel, V. With ``slow_decay`` and
+        the default network, 0.9 V scored best of 0.6, 0.75, 0.9 and 1.2 V and
+        keeps a digit's ink visible in the conductance for three to four digits
+        (``docs/sequence.md``).
     dt : float
         Time step (one pixel), s.
     piece_repeats : int
@@ -143,7 +146,7 @@ class SequenceConfig:
     exclusion_pad: int = 13
     junction: str = "slow_decay"
     v_min: float = 0.0
-    v_max: float = 0.75
+    v_max: float = 0.9
     dt: float = 1e-3
     piece_repeats: int = 5
     rls_delta: float = 15.0

@@ -43,9 +43,21 @@ def register(subparsers: Any) -> None:
         help="window length of the memory-exclusion experiment (default 5)",
     )
     p.add_argument(
+        "--feature-pads",
+        type=int,
+        nargs="+",
+        metavar="PAD",
+        help="pads whose voltages enter the features beside the conductance (7)",
+    )
+    p.add_argument(
+        "--exclusion-pad",
+        type=int,
+        help="pad whose voltage columns replace conductance columns (13)",
+    )
+    p.add_argument(
         "--junction", help="junction preset (default slow_decay; or hochstetter2021)"
     )
-    p.add_argument("--v-max", type=float, help="voltage of a white pixel, V (0.75)")
+    p.add_argument("--v-max", type=float, help="voltage of a white pixel, V (0.9)")
     p.add_argument("--v-min", type=float, help="voltage of a black pixel, V (0)")
     p.add_argument("--wires", type=int, help="nanowires in the network (500)")
     p.add_argument("--network-seed", type=int, help="seed of the network geometry")
@@ -84,6 +96,8 @@ def _sequence(args: argparse.Namespace) -> int:
         "test_streams": args.test_streams,
         "max_window": args.max_window,
         "exclusion_window": args.exclusion_window,
+        "feature_pads": tuple(args.feature_pads) if args.feature_pads else None,
+        "exclusion_pad": args.exclusion_pad,
         "junction": args.junction,
         "v_max": args.v_max,
         "v_min": args.v_min,

@@ -320,6 +320,7 @@ def memory_figure(metrics: dict[str, Any], path: Path) -> Path:
     ax.plot(mem["lags"], mem["ink_corr_first_row_log10_g"], "o-", label="first row")
     ax.plot(mem["lags"], mem["ink_corr_digit_mean_log10_g"], "s-", label="whole digit")
     ax.axhline(0, color="grey", lw=0.6)
+    ax.set_xticks(mem["lags"])
     ax.set_xlabel("lag j (digits)")
     ax.set_ylabel("corr(ink of digit k, log10 G of digit k + j)")
     ax.set_title("how long a digit shows in the conductance", fontsize=10)
