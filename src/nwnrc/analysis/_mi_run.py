@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nwnrc._atomic import write_json, write_npz
+from nwnrc._progress import no_progress
 from nwnrc.analysis._information import (
     DEFAULT_BINNING,
     DEFAULT_BINS,
@@ -64,28 +65,6 @@ _SIDE = 28
 _DW_WINDOW_DECADES = 0.1
 
 ProgressFactory = Callable[..., Any]
-
-
-class _Silent:
-    """A do-nothing progress bar (the library is silent unless asked)."""
-
-    def __init__(self, iterable: Any = None, **_: Any) -> None:
-        self.iterable = iterable
-
-    def __iter__(self) -> Any:
-        return iter(self.iterable)
-
-    def __enter__(self) -> _Silent:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def update(self, n: int = 1) -> None:
-        return None
-
-    def set_postfix_str(self, s: str) -> None:
-        return None
 
 
 @dataclass(frozen=True)
@@ -341,7 +320,7 @@ def analyse_mi(
     images: Any = None,
     data_path: str | Path | None = None,
     cache_dir: str | Path | None = None,
-    progress: ProgressFactory = _Silent,
+    progress: ProgressFactory = no_progress,
     figures: bool = True,
 ) -> dict[str, Any]:
     """Measure I(class; readout) of an MNIST run; write ``RUN_DIR/mi/``.

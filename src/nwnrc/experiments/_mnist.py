@@ -32,7 +32,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nwnrc._atomic import write_json
+from nwnrc._progress import no_progress
 from nwnrc.errors import ConfigError
+from nwnrc.experiments._config import ConfigDict
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ N_CLASSES = 10
 
 
 @dataclass(frozen=True)
-class MnistConfig:
+class MnistConfig(ConfigDict):
     """Everything that defines an MNIST run; saved with its results.
 
     Parameters
@@ -159,26 +161,6 @@ class MnistConfig:
         """The paper's protocol: 50,000 / 10,000 digits, 5 shuffles."""
         return replace(cls(n_train=50_000, n_test=10_000, shuffles=5), **overrides)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (for metrics.json)."""
-        d = asdict(self)
-        d["channels"] = list(self.channels)
-        d["methods"] = list(self.methods)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MnistConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        names = {f.name for f in fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise ConfigError(f"unknown MNIST config keys: {sorted(unknown)}")
-        d = dict(data)
-        for key in ("channels", "methods"):
-            if key in d:
-                d[key] = tuple(d[key])
-        return cls(**d)
-
     def stream_dict(self) -> dict[str, Any]:
         """The part of the config that determines the device stream."""
         keys = (
@@ -202,37 +184,10 @@ class MnistConfig:
             "warmup_samples",
             "piece_samples",
         )
-        d = self.to_dict()
-        return {k: d[k] for k in keys}
+        return self.subset(keys)
 
 
 ProgressFactory = Callable[..., Any]
-
-
-def _no_progress(iterable: Any = None, **_: Any) -> Any:
-    return _Silent(iterable)
-
-
-class _Silent:
-    """A do-nothing progress bar (the library is silent unless asked)."""
-
-    def __init__(self, iterable: Any = None) -> None:
-        self.iterable = iterable
-
-    def __iter__(self) -> Any:
-        return iter(self.iterable)
-
-    def __enter__(self) -> _Silent:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def update(self, n: int = 1) -> None:
-        return None
-
-    def set_postfix_str(self, s: str) -> None:
-        return None
 
 
 def build_device(config: MnistConfig) -> Any:
@@ -265,7 +220,7 @@ def stream_digits(
     out_dir: Path,
     images: NDArray[np.float32],
     labels: NDArray[np.int64],
-    progress: ProgressFactory = _no_progress,
+    progress: ProgressFactory = no_progress,
 ) -> Path:
     """Stream digits through the device into ``out_dir/stream/features.h5``.
 
@@ -455,7 +410,7 @@ def run_mnist(
     *,
     data_path: str | Path | None = None,
     cache_dir: str | Path | None = None,
-    progress: ProgressFactory = _no_progress,
+    progress: ProgressFactory = no_progress,
     figures: bool = True,
 ) -> dict[str, Any]:
     """Run the MNIST experiment end to end; write ``out_dir/metrics.json``.

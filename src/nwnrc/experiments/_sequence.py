@@ -43,7 +43,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nwnrc._atomic import write_json, write_npz
+from nwnrc._progress import no_progress
 from nwnrc.errors import ConfigError
+from nwnrc.experiments._config import ConfigDict
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ ProgressFactory = Callable[..., Any]
 
 # ----------------------------------------------------------------------- config
 @dataclass(frozen=True)
-class SequenceConfig:
+class SequenceConfig(ConfigDict):
     """Everything that defines a sequence-memory run; saved with its results.
 
     Parameters
@@ -281,27 +283,6 @@ class SequenceConfig:
         """Keys of the sequence positions: ``"position:digit"``, e.g. ``"7:9"``."""
         return [f"{p}:{c}" for p, c in enumerate(self.sequence)]
 
-    # ----------------------------------------------------------- serialisation
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (for metrics.json)."""
-        d = asdict(self)
-        d["feature_pads"] = list(self.feature_pads)
-        d["control_windows"] = list(self.control_windows)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SequenceConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        names = {f.name for f in fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise ConfigError(f"unknown sequence config keys: {sorted(unknown)}")
-        d = dict(data)
-        for key in ("feature_pads", "control_windows"):
-            if key in d:
-                d[key] = tuple(d[key])
-        return cls(**d)
-
     def stream_dict(self) -> dict[str, Any]:
         """The part of the config that determines the device stream."""
         keys = (
@@ -326,8 +307,7 @@ class SequenceConfig:
             "piece_repeats",
             "seed",
         )
-        d = self.to_dict()
-        return {k: d[k] for k in keys}
+        return self.subset(keys)
 
 
 # ----------------------------------------------------------------------- layout
@@ -583,7 +563,7 @@ def stream_sequence(
     """
     from nwnrc.data import encode_images
 
-    progress = progress or _no_progress
+    progress = progress or no_progress
     stream_dir = Path(out_dir) / "stream"
     stamp = stream_dir / "stream-config.json"
     if stamp.exists() and json.loads(stamp.read_text()) != config.stream_dict():
@@ -1172,7 +1152,7 @@ def run_sequence(
     from nwnrc.analysis._ssim import ssim_batch
     from nwnrc.data import load_mnist
 
-    progress = progress or _no_progress
+    progress = progress or no_progress
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stamp = out / "config.json"
@@ -1296,29 +1276,3 @@ def run_sequence(
 
         write_sequence_figures(metrics, out)
     return metrics
-
-
-def _no_progress(iterable: Any = None, **_: Any) -> Any:
-    return _Silent(iterable)
-
-
-class _Silent:
-    """A do-nothing progress bar (the library is silent unless asked)."""
-
-    def __init__(self, iterable: Any = None) -> None:
-        self.iterable = iterable
-
-    def __iter__(self) -> Any:
-        return iter(self.iterable)
-
-    def __enter__(self) -> _Silent:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def update(self, n: int = 1) -> None:
-        return None
-
-    def set_postfix_str(self, s: str) -> None:
-        return None
