@@ -21,7 +21,7 @@ import pytest
 
 from nwnrc.cli import main
 from nwnrc.data._store import FeatureStore
-from nwnrc.errors import ConfigError, DataError
+from nwnrc.errors import ConfigError, DataError, NetworkError
 from nwnrc.experiments import MnistConfig, run_mnist
 
 
@@ -175,7 +175,7 @@ def test_a_different_stream_config_in_the_same_folder_is_refused(
     (out / "stream" / "stream-config.json").write_text(
         json.dumps({**cfg.stream_dict(), "v_max": 9.0})
     )
-    with pytest.raises(ConfigError, match="different configuration"):
+    with pytest.raises(ConfigError, match="other settings.*v_max"):
         run_mnist(cfg, out, data_path=digits_npz)
 
 
@@ -314,3 +314,56 @@ def test_a_run_killed_mid_stream_resumes_to_the_same_metrics(
         h5py.File(ref / "stream" / "features.h5") as b,
     ):
         np.testing.assert_array_equal(a["pads"][:], b["pads"][:])
+
+
+def test_a_finished_run_folder_refuses_other_settings(
+    small_run: Path, digits_npz: Path
+) -> None:
+    before = (small_run / "metrics.json").read_text()
+    changed = MnistConfig.from_dict({**SMALL, "v_max": 1.0, "ridge_alpha": 5.0})
+    with pytest.raises(ConfigError, match="ridge_alpha, v_max"):
+        run_mnist(changed, small_run, data_path=digits_npz)
+    assert (small_run / "metrics.json").read_text() == before
+
+
+def test_a_refused_config_leaves_the_folder_usable(
+    digits_npz: Path, tmp_path: Path
+) -> None:
+    bad = MnistConfig.from_dict({**SMALL, "channels": (1, 4)})  # 4 is the source
+    with pytest.raises(NetworkError, match="readout pad 4"):
+        run_mnist(bad, tmp_path, data_path=digits_npz)
+    assert not (tmp_path / "stream" / "stream-config.json").exists()
+    assert not (tmp_path / "run-config.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"n_train": "20"}, "n_train must be of type int"),
+        ({"v_max": True}, "v_max must be of type float"),
+        ({"channels": 3}, "channels must be a list"),
+        ([1, 2], "JSON object"),
+    ],
+)
+def test_config_values_of_the_wrong_type_are_typed_errors(
+    data: object, match: str
+) -> None:
+    with pytest.raises(ConfigError, match=match):
+        MnistConfig.from_dict(data)  # type: ignore[arg-type]
+
+
+def test_cli_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text("{n_train: 20")
+    a_file = tmp_path / "afile"
+    a_file.write_text("")
+    for argv in (
+        ["mnist", "--config", str(bad_json)],
+        ["mnist", "--config", str(tmp_path / "missing.json")],
+        ["mnist", "--out", str(a_file), "--no-progress"],
+    ):
+        assert main(argv) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("nwnrc: error:") and "\n" not in err

@@ -27,6 +27,10 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
         prefix=f".{dest.name}.", suffix=".tmp" + suffix, dir=dest.parent
     )
     os.close(fd)
+    # mkstemp makes the file private; give it the permissions of a normal new file
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield Path(tmp)
         os.replace(tmp, dest)

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.handler(args) or 0)
-    except NwnrcError as exc:
+    except (NwnrcError, OSError) as exc:
         print(f"nwnrc: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

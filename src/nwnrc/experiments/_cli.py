@@ -75,11 +75,21 @@ def _mnist(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
+    from nwnrc.errors import ConfigError
     from nwnrc.experiments import MnistConfig, run_mnist
 
     base: dict[str, Any] = {}
     if args.config:
-        base = json.loads(args.config.read_text())
+        try:
+            base = json.loads(args.config.read_text())
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"--config {args.config} is not valid JSON: {exc}"
+            ) from None
+        if not isinstance(base, dict):
+            raise ConfigError(
+                f"--config {args.config} must hold a JSON object of MnistConfig fields"
+            )
     config = MnistConfig.full(**base) if args.full else MnistConfig.from_dict(base)
     overrides = {
         "n_train": args.train,

@@ -23,6 +23,11 @@ class ConfigDict:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Inverse of :meth:`to_dict`; unknown keys are a :class:`ConfigError`."""
+        if not isinstance(data, dict):
+            raise ConfigError(
+                f"a {cls.__name__} must be a JSON object of field: value pairs, got "
+                f"{type(data).__name__}"
+            )
         known = fields(cls)  # type: ignore[arg-type]
         unknown = set(data) - {f.name for f in known}
         if unknown:
@@ -30,11 +35,37 @@ class ConfigDict:
                 f"unknown {cls.__name__} keys: {sorted(unknown)}; valid keys are "
                 f"{sorted(f.name for f in known)}"
             )
-        tuples = {f.name for f in known if isinstance(f.default, tuple)}
-        d = {k: tuple(v) if k in tuples else v for k, v in data.items()}
+        by_name = {f.name: f for f in known}
+        d: dict[str, Any] = {}
+        for key, value in data.items():
+            default = by_name[key].default
+            d[key] = _checked(cls.__name__, key, value, default)
         return cls(**d)
 
     def subset(self, keys: tuple[str, ...]) -> dict[str, Any]:
         """The named fields, in plain-dict form."""
         d = self.to_dict()
         return {k: d[k] for k in keys}
+
+
+def _checked(kind: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` converted to the type of the field's default, or a ConfigError."""
+    if isinstance(default, tuple):
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{kind}.{key} must be a list, got {value!r}")
+        return tuple(value)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    else:
+        ok = True
+    if not ok:
+        raise ConfigError(
+            f"{kind}.{key} must be of type {type(default).__name__}, got {value!r}"
+        )
+    return float(value) if isinstance(default, float) else value

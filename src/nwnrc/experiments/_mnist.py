@@ -232,19 +232,16 @@ def stream_digits(
     from nwnrc.device._stream import ReplicaPlan, stream_pieces
 
     store = FeatureStore(out_dir / "stream")
+    stamp = out_dir / "stream" / "stream-config.json"
+    _check_stamp(stamp, config.stream_dict(), "a stream")
     if store.is_complete():
         logger.info("stream already complete: %s", store.features_path)
         return store.features_path
-    stamp = out_dir / "stream" / "stream-config.json"
-    if stamp.exists() and json.loads(stamp.read_text()) != config.stream_dict():
-        raise ConfigError(
-            f"{stamp.parent} holds a stream made with a different configuration; "
-            "use another --out folder or delete it"
-        )
-    write_json(stamp, config.stream_dict())
 
+    # build (and so validate) the device before stamping the folder
     device = build_device(config)
     logger.info("device: %s", device.describe())
+    write_json(stamp, config.stream_dict())
     n = images.shape[0]
     flat = images.reshape(n, -1)
     plan = ReplicaPlan.split(n, config.replicas, config.warmup_samples)
@@ -257,6 +254,9 @@ def stream_digits(
 
     t0 = time.perf_counter()
     bar = progress(total=n_pieces, initial=start, desc="device stream", unit="piece")
+    if start:
+        logger.info("resuming the stream at piece %d of %d", start, n_pieces)
+        bar.set_postfix_str(f"resumed at piece {start}")
     with bar:
         for piece in stream_pieces(
             device,
@@ -291,6 +291,21 @@ def stream_digits(
             "config": device.describe(),
         },
     )
+
+
+def _check_stamp(stamp: Path, expected: dict[str, Any], what: str) -> None:
+    """Refuse a folder whose saved configuration differs from ``expected``."""
+    if not stamp.exists():
+        return
+    saved = json.loads(stamp.read_text())
+    if saved != expected:
+        changed = sorted(
+            k for k in set(saved) | set(expected) if saved.get(k) != expected.get(k)
+        )
+        raise ConfigError(
+            f"{stamp.parent} holds {what} made with other settings (they differ in "
+            f"{', '.join(changed)}); use another --out folder, or delete this one"
+        )
 
 
 def log_checkpoints(n: int, per_decade: int = 6, start: int = 10) -> list[int]:
@@ -434,11 +449,16 @@ def run_mnist(
         The metrics (as written to metrics.json).
     """
     from nwnrc.data import encode_images, load_mnist
-    from nwnrc.data._store import read_rows
+    from nwnrc.data._store import FeatureStore, read_rows
 
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder for the run")
     out.mkdir(parents=True, exist_ok=True)
-    t_start = time.perf_counter()
+    # the whole configuration is stamped: finished readouts are reused only for the
+    # settings that made them
+    run_stamp = out / "run-config.json"
+    _check_stamp(run_stamp, config.to_dict(), "a run")
     mnist = load_mnist(cache_dir=cache_dir, path=data_path)
     logger.info("MNIST from %s", mnist.source)
     test_images = mnist.test_images if config.eval_split == "test" else mnist.val_images
@@ -452,7 +472,9 @@ def run_mnist(
 
     # 1. the device stream
     t0 = time.perf_counter()
+    stream_was_complete = FeatureStore(out / "stream").is_complete()
     features = stream_digits(config, out, images, labels, progress)
+    write_json(run_stamp, config.to_dict())
     stream_seconds = time.perf_counter() - t0
 
     # 2. the readouts
@@ -482,6 +504,7 @@ def run_mnist(
         for k in (range(1) if method == "ridge" else range(config.shuffles))
     ]
     results: dict[tuple[str, str, int], dict[str, Any]] = {}
+    fits_run = 0
     t0 = time.perf_counter()
     with progress(total=len(jobs), desc="readouts", unit="fit") as bar:
         for method, name, k in jobs:
@@ -490,6 +513,7 @@ def run_mnist(
                 results[(method, name, k)] = json.loads(path.read_text())
                 bar.update(1)
                 continue
+            fits_run += 1
             X = dict(feature_sets)[name]
             X_train, X_test = X[:n_tr], X[n_tr:]
             bar.set_postfix_str(f"{method} {name} ch, shuffle {k}")
@@ -513,15 +537,16 @@ def run_mnist(
 
     metrics = _metrics(config, results, y_test, feature_sets, mnist.source)
     write_json(out / "metrics.json", metrics)
-    # wall times vary from run to run; kept apart so that metrics.json is repeatable
-    write_json(
-        out / "timing.json",
-        {
-            "stream_s": round(stream_seconds, 1),
-            "readouts_s": round(readout_seconds, 1),
-            "total_s": round(time.perf_counter() - t_start, 1),
-        },
-    )
+    # wall times vary from run to run; kept apart so that metrics.json is repeatable,
+    # and a rerun that reused a finished stage keeps that stage's first timing
+    timing_path = out / "timing.json"
+    timing = json.loads(timing_path.read_text()) if timing_path.exists() else {}
+    if not stream_was_complete:
+        timing["stream_s"] = round(stream_seconds, 1)
+    if fits_run:
+        timing["readouts_s"] = round(readout_seconds, 1)
+        timing["readout_fits_run"] = fits_run
+    write_json(timing_path, timing)
     if figures:
         from nwnrc.report import write_mnist_figures
 

@@ -26,6 +26,10 @@ STICK_PERCOLATION_CONSTANT = 5.637
 MEA_SIDE = 4
 
 
+#: Largest network generate_network accepts (memory grows with the wire count).
+MAX_WIRES = 1_000_000
+
+
 @dataclass(frozen=True)
 class NetworkParams:
     """Parameters of a random nanowire network on a 4x4 multi-electrode array.
@@ -106,6 +110,11 @@ class NetworkParams:
 
     def __post_init__(self) -> None:
         _check_int("n_wires", self.n_wires, 1, "use at least one wire")
+        if self.n_wires > MAX_WIRES:
+            raise ConfigError(
+                f"n_wires must be at most {MAX_WIRES:,}, got {self.n_wires!r}; a "
+                "larger network does not fit in memory on one machine"
+            )
         _check_int("seed", self.seed, 0, "use a non-negative integer seed")
         _check_positive("chip_size_um", self.chip_size_um)
         _check_positive("length_mean_um", self.length_mean_um)
