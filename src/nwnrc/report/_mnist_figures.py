@@ -153,7 +153,7 @@ def channels_figure(metrics: dict[str, Any], path: Path) -> Path:
     ax.set_xticks(range(1, 6))
     ax.set_title("Accuracy against readout channels")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     _save(fig, path)
     return path
 
