@@ -175,7 +175,7 @@ def test_a_different_stream_config_in_the_same_folder_is_refused(
     (out / "stream" / "stream-config.json").write_text(
         json.dumps({**cfg.stream_dict(), "v_max": 9.0})
     )
-    with pytest.raises(ConfigError, match="other settings.*v_max"):
+    with pytest.raises(ConfigError, match=r"other settings.*v_max"):
         run_mnist(cfg, out, data_path=digits_npz)
 
 

@@ -186,7 +186,7 @@ def test_config_errors_name_the_field(fields: dict[str, object], message: str) -
 
 
 def test_unknown_config_key_is_refused() -> None:
-    with pytest.raises(ConfigError, match="unknown SequenceConfig keys.*repetitions"):
+    with pytest.raises(ConfigError, match=r"unknown SequenceConfig keys.*repetitions"):
         SequenceConfig.from_dict({"repetitions": 3})
 
 
