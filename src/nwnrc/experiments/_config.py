@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any, Self
 
@@ -69,3 +70,32 @@ def _checked(kind: str, key: str, value: Any, default: Any) -> Any:
             f"{kind}.{key} must be of type {type(default).__name__}, got {value!r}"
         )
     return float(value) if isinstance(default, float) else value
+
+
+def simulated_device(config: Any, readout_pads: Sequence[int], lanes: int) -> Any:
+    """The simulated device that an experiment config describes.
+
+    ``config`` carries the network fields (``n_wires``, ``network_seed``,
+    ``chip_size_um``, ``length_mean_um``, ``length_std_um``, ``pad_size_um``), the
+    driven pads, the junction preset and ``dt``.
+    """
+    from nwnrc.device import SimulatedDevice
+    from nwnrc.network import NetworkParams, generate_network
+
+    params = NetworkParams(
+        n_wires=config.n_wires,
+        chip_size_um=config.chip_size_um,
+        length_mean_um=config.length_mean_um,
+        length_std_um=config.length_std_um,
+        pad_size_um=config.pad_size_um,
+        seed=config.network_seed,
+    )
+    return SimulatedDevice(
+        generate_network(params),
+        source_pad=config.source_pad,
+        drain_pad=config.drain_pad,
+        readout_pads=readout_pads,
+        junction=config.junction,
+        dt=config.dt,
+        lanes=lanes,
+    )

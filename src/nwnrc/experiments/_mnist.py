@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 from nwnrc._atomic import write_json
 from nwnrc._progress import no_progress
 from nwnrc.errors import ConfigError
-from nwnrc.experiments._config import ConfigDict
+from nwnrc.experiments._config import ConfigDict, simulated_device
 
 logger = logging.getLogger(__name__)
 
@@ -192,27 +192,7 @@ ProgressFactory = Callable[..., Any]
 
 def build_device(config: MnistConfig) -> Any:
     """The simulated device of a config."""
-    from nwnrc.device import SimulatedDevice
-    from nwnrc.network import NetworkParams, generate_network
-
-    params = NetworkParams(
-        n_wires=config.n_wires,
-        chip_size_um=config.chip_size_um,
-        length_mean_um=config.length_mean_um,
-        length_std_um=config.length_std_um,
-        pad_size_um=config.pad_size_um,
-        seed=config.network_seed,
-    )
-    network = generate_network(params)
-    return SimulatedDevice(
-        network,
-        source_pad=config.source_pad,
-        drain_pad=config.drain_pad,
-        readout_pads=config.channels,
-        junction=config.junction,
-        dt=config.dt,
-        lanes=32,
-    )
+    return simulated_device(config, config.channels, lanes=32)
 
 
 def stream_digits(

@@ -53,7 +53,7 @@ from numpy.typing import NDArray
 from nwnrc._atomic import write_json, write_npz
 from nwnrc._progress import no_progress
 from nwnrc.errors import ConfigError
-from nwnrc.experiments._config import ConfigDict
+from nwnrc.experiments._config import ConfigDict, simulated_device
 
 logger = logging.getLogger(__name__)
 
@@ -488,27 +488,8 @@ def draw_sequence_digits(
 # ----------------------------------------------------------------------- device
 def build_device(config: SequenceConfig) -> Any:
     """The simulated device of a config, one lane per stream."""
-    from nwnrc.device import SimulatedDevice
-    from nwnrc.network import NetworkParams, generate_network
-
-    params = NetworkParams(
-        n_wires=config.n_wires,
-        chip_size_um=config.chip_size_um,
-        length_mean_um=config.length_mean_um,
-        length_std_um=config.length_std_um,
-        pad_size_um=config.pad_size_um,
-        seed=config.network_seed,
-    )
-    network = generate_network(params)
-    return SimulatedDevice(
-        network,
-        source_pad=config.source_pad,
-        drain_pad=config.drain_pad,
-        readout_pads=(*config.feature_pads, config.exclusion_pad),
-        junction=config.junction,
-        dt=config.dt,
-        lanes=config.n_streams,
-    )
+    pads = (*config.feature_pads, config.exclusion_pad)
+    return simulated_device(config, pads, lanes=config.n_streams)
 
 
 @dataclass(frozen=True)
