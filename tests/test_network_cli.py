@@ -80,3 +80,14 @@ def test_bad_input_gives_typed_error(tmp_path, capsys):
 def test_network_without_action_prints_help(capsys):
     assert main(["network"]) == 2
     assert "build" in capsys.readouterr().out
+
+
+def test_plot_refuses_a_folder_or_a_name_that_is_not_png(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    net = tmp_path / "net.h5"
+    assert main(["network", "build", "--wires", "60", "--out", str(net)]) == 0
+    for out, words in ((tmp_path, "is a folder"), (tmp_path / "net500", ".png")):
+        assert main(["network", "plot", str(net), "--out", str(out)]) == 1
+        assert words in capsys.readouterr().err
+    assert not (tmp_path / "net500.png").exists()

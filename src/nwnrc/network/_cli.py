@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
+
+from nwnrc.errors import ConfigError
 
 
 def register(subparsers: Any) -> None:
@@ -166,7 +169,12 @@ def _plot(args: argparse.Namespace) -> int:
     from nwnrc.network._network import NanowireNetwork
     from nwnrc.network._plot import plot_network
 
+    out = Path(args.out)
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give a file name ending in .png")
+    if out.suffix.lower() != ".png":
+        raise ConfigError(f"--out {out} must end in .png (the plot is a PNG image)")
     network = NanowireNetwork.load(args.file)
-    plot_network(network, args.out, pads=args.pads, highlight=args.highlight)
-    print(f"wrote {args.out}")
+    plot_network(network, out, pads=args.pads, highlight=args.highlight)
+    print(f"wrote {out}")
     return 0
