@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nwnrc.cli import main
 from nwnrc.network import NanowireNetwork, NetworkParams, generate_network
