@@ -353,3 +353,8 @@ def test_cli_errors_are_one_line(
         assert main(argv) == 1
         err = capsys.readouterr().err.strip()
         assert err.startswith("nwnrc: error:") and "\n" not in err
+
+
+def test_absurd_voltages_are_refused() -> None:
+    with pytest.raises(ConfigError, match="within"):
+        MnistConfig(v_max=1e9)

@@ -23,7 +23,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--train", type=int, help="training digits (default 10000)")
     p.add_argument("--test", type=int, help="test digits (default 2000)")
-    p.add_argument("--shuffles", type=int, help="orders of the training stream")
+    p.add_argument(
+        "--shuffles", type=int, help="orders of the training stream (default 2)"
+    )
     p.add_argument(
         "--channels",
         type=int,
@@ -41,11 +43,20 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="score on the validation split (for tuning), not the test",
     )
-    p.add_argument("--v-max", type=float, help="voltage of a white pixel, V")
-    p.add_argument("--v-min", type=float, help="voltage of a black pixel, V")
-    p.add_argument("--wires", type=int, help="nanowires in the network")
-    p.add_argument("--network-seed", type=int, help="seed of the network geometry")
-    p.add_argument("--junction", help="junction preset (hochstetter2021, slow_decay)")
+    p.add_argument(
+        "--v-max", type=float, help="voltage of a white pixel, V (default 2)"
+    )
+    p.add_argument(
+        "--v-min", type=float, help="voltage of a black pixel, V (default 0)"
+    )
+    p.add_argument("--wires", type=int, help="nanowires in the network (default 500)")
+    p.add_argument(
+        "--network-seed", type=int, help="seed of the network geometry (default 0)"
+    )
+    p.add_argument(
+        "--junction",
+        help="junction preset: hochstetter2021 (default) or slow_decay",
+    )
     p.add_argument(
         "--methods",
         nargs="+",

@@ -47,6 +47,8 @@ from nwnrc.experiments._config import ConfigDict, simulated_device
 logger = logging.getLogger(__name__)
 
 STEPS_PER_DIGIT = 784
+#: Largest input voltage a config accepts, V.
+MAX_VOLTS = 100.0
 N_CLASSES = 10
 
 
@@ -143,6 +145,12 @@ class MnistConfig(ConfigDict):
             raise ConfigError(
                 "need finite voltages with v_max > 0 and v_min < v_max, got "
                 f"v_min={self.v_min!r}, v_max={self.v_max!r}"
+            )
+        if max(abs(self.v_min), abs(self.v_max)) > MAX_VOLTS:
+            raise ConfigError(
+                f"input voltages must lie within +-{MAX_VOLTS:g} V, got v_min="
+                f"{self.v_min!r}, v_max={self.v_max!r}; the junction model's "
+                "thresholds are millivolts and its useful range a few volts"
             )
         if self.shuffles < 1:
             raise ConfigError(f"shuffles must be at least 1, got {self.shuffles}")
