@@ -235,3 +235,22 @@ class _ClassifierMixin:
         predicted = self.predict(X)
         labels = check_labels(y, predicted.shape[0], self.n_classes)
         return float(np.mean(predicted == labels))
+
+    def _one_hot_batch(
+        self, X: ArrayLike, y: ArrayLike, started_with: int | None
+    ) -> tuple[NDArray[Any], FloatArray]:
+        """Checked features and one-hot targets of a batch; sets ``classes_``.
+
+        ``started_with`` is the class count of the state already learned (None
+        before the first batch): a change of ``n_classes`` midway is an error.
+        """
+        n_classes = check_int("n_classes", self.n_classes, 2)
+        if started_with is not None and started_with != n_classes:
+            raise ConfigError(
+                f"n_classes was changed to {n_classes} after the learner started with "
+                f"{started_with}; call fit to start again"
+            )
+        arr = check_features(X, self.__dict__.get("n_features_in_"))
+        labels = check_labels(y, arr.shape[0], n_classes)
+        self.classes_ = np.arange(n_classes)
+        return arr, one_hot(labels, n_classes)

@@ -62,10 +62,8 @@ from nwnrc.learn._base import (
     check_features,
     check_finite_rows,
     check_int,
-    check_labels,
     check_positive,
     check_targets,
-    one_hot,
 )
 
 logger = logging.getLogger(__name__)
@@ -502,16 +500,9 @@ class RLSClassifier(_ClassifierMixin, _RLSBase):
         RLSClassifier
             The learner itself.
         """
-        n_classes = check_int("n_classes", self.n_classes, 2)
-        if "_W" in self.__dict__ and self._W.shape[0] != n_classes:
-            raise ConfigError(
-                f"n_classes was changed to {n_classes} after the learner started with "
-                f"{self._W.shape[0]}; call fit to start a new stream"
-            )
-        arr = check_features(X, self.__dict__.get("n_features_in_"))
-        labels = check_labels(y, arr.shape[0], n_classes)
-        self._learn(arr, one_hot(labels, n_classes))
-        self.classes_ = np.arange(n_classes)
+        started = self._W.shape[0] if "_W" in self.__dict__ else None
+        arr, targets = self._one_hot_batch(X, y, started)
+        self._learn(arr, targets)
         return self
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> RLSClassifier:
