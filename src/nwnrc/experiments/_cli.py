@@ -63,44 +63,16 @@ def register(subparsers: Any) -> None:
         choices=("online", "batch", "ridge"),
         help="readouts to train (default all three)",
     )
-    p.add_argument(
-        "--config",
-        type=Path,
-        help="JSON file of MnistConfig fields (flags override it)",
-    )
-    p.add_argument("--data", type=Path, help="local MNIST (.npz, IDX folder, .pkl.gz)")
-    p.add_argument("--cache-dir", type=Path, help="where MNIST is cached")
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=Path("runs/mnist"),
-        help="run folder (default runs/mnist); a rerun resumes",
-    )
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_run_arguments(p, "MnistConfig", "runs/mnist")
     p.set_defaults(handler=_mnist)
 
 
 def _mnist(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from tqdm.auto import tqdm
-
-    from nwnrc.errors import ConfigError
     from nwnrc.experiments import MnistConfig, run_mnist
 
-    base: dict[str, Any] = {}
-    if args.config:
-        try:
-            base = json.loads(args.config.read_text())
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"--config {args.config} is not valid JSON: {exc}"
-            ) from None
-        if not isinstance(base, dict):
-            raise ConfigError(
-                f"--config {args.config} must hold a JSON object of MnistConfig fields"
-            )
+    base = read_config_file(args.config, "MnistConfig")
     config = MnistConfig.full(**base) if args.full else MnistConfig.from_dict(base)
     overrides = {
         "n_train": args.train,
@@ -117,9 +89,7 @@ def _mnist(args: argparse.Namespace) -> int:
     }
     config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
-    def progress(*a: Any, **kw: Any) -> Any:
-        return tqdm(*a, disable=args.no_progress, dynamic_ncols=True, **kw)
-
+    progress = progress_bars(args)
     metrics = run_mnist(
         config,
         args.out,
@@ -150,3 +120,49 @@ def _print_summary(metrics: dict[str, Any], out: Path) -> None:
     print("test accuracy (mean over shuffles):", file=sys.stdout)
     print("\n".join(rows), file=sys.stdout)
     print(f"metrics and figures in {out}/", file=sys.stdout)
+
+
+def add_run_arguments(p: Any, config_name: str, default_out: str) -> None:
+    """Arguments every experiment command shares: config file, data, run folder."""
+    p.add_argument(
+        "--config",
+        type=Path,
+        help=f"JSON file of {config_name} fields (flags override it)",
+    )
+    p.add_argument("--data", type=Path, help="local MNIST (.npz, IDX folder, .pkl.gz)")
+    p.add_argument("--cache-dir", type=Path, help="where MNIST is cached")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path(default_out),
+        help=f"run folder (default {default_out}); a rerun resumes",
+    )
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def read_config_file(path: Path | None, config_name: str) -> dict[str, Any]:
+    """The JSON object of a ``--config`` file ({} without one), or a ConfigError."""
+    from nwnrc.errors import ConfigError
+
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--config {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"--config {path} must hold a JSON object of {config_name} fields"
+        )
+    return data
+
+
+def progress_bars(args: argparse.Namespace) -> Any:
+    """A tqdm factory, silent with --no-progress."""
+    from tqdm.auto import tqdm
+
+    def progress(*a: Any, **kw: Any) -> Any:
+        return tqdm(*a, disable=args.no_progress, dynamic_ncols=True, **kw)
+
+    return progress

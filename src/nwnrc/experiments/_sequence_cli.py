@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from nwnrc.experiments._cli import add_run_arguments, progress_bars, read_config_file
 
 
 def register(subparsers: Any) -> None:
@@ -62,33 +63,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--wires", type=int, help="nanowires in the network (500)")
     p.add_argument("--network-seed", type=int, help="seed of the network geometry")
     p.add_argument("--seed", type=int, help="seed of the digit draw")
-    p.add_argument(
-        "--config", type=Path, help="JSON file of SequenceConfig fields (flags win)"
-    )
-    p.add_argument("--data", type=Path, help="local MNIST (.npz, IDX folder, .pkl.gz)")
-    p.add_argument("--cache-dir", type=Path, help="where MNIST is cached")
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=Path("runs/sequence"),
-        help="run folder (default runs/sequence); a rerun resumes",
-    )
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_run_arguments(p, "SequenceConfig", "runs/sequence")
     p.set_defaults(handler=_sequence)
 
 
 def _sequence(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from tqdm.auto import tqdm
-
     from nwnrc.experiments._sequence import SequenceConfig, run_sequence
 
-    base: dict[str, Any] = {}
-    if args.config:
-        base = json.loads(args.config.read_text())
-    config = SequenceConfig.from_dict(base)
+    config = SequenceConfig.from_dict(read_config_file(args.config, "SequenceConfig"))
     overrides = {
         "sequence": args.sequence,
         "repeats": args.repeats,
@@ -116,15 +100,12 @@ def _sequence(args: argparse.Namespace) -> int:
         ) or (2,)
     config = replace(config, **overrides)
 
-    def progress(*a: Any, **kw: Any) -> Any:
-        return tqdm(*a, disable=args.no_progress, dynamic_ncols=True, **kw)
-
     metrics = run_sequence(
         config,
         args.out,
         data_path=args.data,
         cache_dir=args.cache_dir,
-        progress=progress,
+        progress=progress_bars(args),
         figures=not args.no_figures,
     )
     _print_summary(metrics, args.out)
