@@ -8,6 +8,23 @@ from typing import Any, Self
 
 from nwnrc.errors import ConfigError
 
+#: Config fields that define the simulated device (network, pads, junctions, input
+#: encoding, time step): part of every experiment's stream stamp.
+DEVICE_FIELDS = (
+    "n_wires",
+    "network_seed",
+    "chip_size_um",
+    "length_mean_um",
+    "length_std_um",
+    "pad_size_um",
+    "source_pad",
+    "drain_pad",
+    "junction",
+    "v_min",
+    "v_max",
+    "dt",
+)
+
 
 class ConfigDict:
     """Mixin for frozen dataclass configs: ``to_dict`` and ``from_dict``.

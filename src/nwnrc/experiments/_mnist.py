@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 from nwnrc._atomic import write_json
 from nwnrc._progress import no_progress
 from nwnrc.errors import ConfigError
-from nwnrc.experiments._config import ConfigDict, simulated_device
+from nwnrc.experiments._config import DEVICE_FIELDS, ConfigDict, simulated_device
 
 logger = logging.getLogger(__name__)
 
@@ -176,21 +176,10 @@ class MnistConfig(ConfigDict):
             "n_test",
             "eval_split",
             "channels",
-            "n_wires",
-            "network_seed",
-            "chip_size_um",
-            "length_mean_um",
-            "length_std_um",
-            "pad_size_um",
-            "source_pad",
-            "drain_pad",
-            "junction",
-            "v_min",
-            "v_max",
-            "dt",
             "replicas",
             "warmup_samples",
             "piece_samples",
+            *DEVICE_FIELDS,
         )
         return self.subset(keys)
 

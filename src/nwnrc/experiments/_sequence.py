@@ -53,7 +53,7 @@ from numpy.typing import NDArray
 from nwnrc._atomic import write_json, write_npz
 from nwnrc._progress import no_progress
 from nwnrc.errors import ConfigError
-from nwnrc.experiments._config import ConfigDict, simulated_device
+from nwnrc.experiments._config import DEVICE_FIELDS, ConfigDict, simulated_device
 
 logger = logging.getLogger(__name__)
 
@@ -290,22 +290,11 @@ class SequenceConfig(ConfigDict):
             "repeats",
             "train_streams",
             "test_streams",
-            "n_wires",
-            "network_seed",
-            "chip_size_um",
-            "length_mean_um",
-            "length_std_um",
-            "pad_size_um",
-            "source_pad",
-            "drain_pad",
             "feature_pads",
             "exclusion_pad",
-            "junction",
-            "v_min",
-            "v_max",
-            "dt",
             "piece_repeats",
             "seed",
+            *DEVICE_FIELDS,
         )
         return self.subset(keys)
 

@@ -218,6 +218,21 @@ def one_hot(labels: NDArray[np.intp], n_classes: int) -> FloatArray:
     return out
 
 
+def regression_batch(
+    learner: Any, X: ArrayLike, Y: ArrayLike, started_with: int | None
+) -> tuple[NDArray[Any], FloatArray]:
+    """Checked features and 2-D targets of a regressor's batch.
+
+    ``started_with`` is the output count of the state already learned (None before
+    the first batch, when the learner also records whether its targets are 1-D).
+    """
+    arr = check_features(X, learner.__dict__.get("n_features_in_"))
+    targets = check_targets(Y, arr.shape[0], started_with)
+    if started_with is None:
+        learner._y_1d = np.ndim(Y) == 1
+    return arr, targets
+
+
 class _ClassifierMixin:
     """``predict`` and ``score`` from a ``decision_function``."""
 

@@ -43,7 +43,7 @@ from nwnrc.learn._base import (
     check_features,
     check_finite_rows,
     check_positive,
-    check_targets,
+    regression_batch,
 )
 
 logger = logging.getLogger(__name__)
@@ -216,6 +216,8 @@ class RidgeRegressor(_RidgeBase):
     array([2.])
     """
 
+    _y_1d: bool  # whether the first targets were 1-D (predict follows)
+
     def __init__(self, alpha: float = 1.0, fit_intercept: bool = True) -> None:
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -228,11 +230,8 @@ class RidgeRegressor(_RidgeBase):
         RidgeRegressor
             The learner itself.
         """
-        arr = check_features(X, self.__dict__.get("n_features_in_"))
-        n_outputs = self._sxy.shape[1] if "_sxy" in self.__dict__ else None
-        targets = check_targets(Y, arr.shape[0], n_outputs)
-        if n_outputs is None:
-            self._y_1d = np.ndim(Y) == 1
+        started = self._sxy.shape[1] if "_sxy" in self.__dict__ else None
+        arr, targets = regression_batch(self, X, Y, started)
         self._accumulate(arr, targets)
         return self
 

@@ -63,7 +63,7 @@ from nwnrc.learn._base import (
     check_finite_rows,
     check_int,
     check_positive,
-    check_targets,
+    regression_batch,
 )
 
 logger = logging.getLogger(__name__)
@@ -388,6 +388,8 @@ class RLSRegressor(_RLSBase):
     array([[0.16666667]])
     """
 
+    _y_1d: bool  # whether the first targets were 1-D (predict follows)
+
     def __init__(
         self,
         delta: float = 1.0,
@@ -408,11 +410,8 @@ class RLSRegressor(_RLSBase):
         RLSRegressor
             The learner itself.
         """
-        arr = check_features(X, self.__dict__.get("n_features_in_"))
-        n_outputs = self._W.shape[0] if "_W" in self.__dict__ else None
-        targets = check_targets(Y, arr.shape[0], n_outputs)
-        if n_outputs is None:
-            self._y_1d = np.ndim(Y) == 1
+        started = self._W.shape[0] if "_W" in self.__dict__ else None
+        arr, targets = regression_batch(self, X, Y, started)
         self._learn(arr, targets)
         return self
 
