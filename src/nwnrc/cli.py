@@ -22,6 +22,8 @@ _COMMAND_MODULES = (
     "nwnrc.experiments._cli",
     "nwnrc.experiments._sequence_cli",
     "nwnrc.analysis._cli",
+    "nwnrc.recording._cli",
+    "nwnrc.sweep._cli",
 )
 
 
@@ -40,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            # a command area not in this installation (its package is absent)
+            if exc.name is None or not name.startswith(exc.name):
                 raise
             continue
         module.register(subparsers)
