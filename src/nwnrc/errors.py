@@ -38,3 +38,7 @@ class NumericalWarning(UserWarning):
 
 class ConvergenceWarning(UserWarning):
     """An iterative learner stopped before it converged, or started to diverge."""
+
+
+class DataWarning(UserWarning):
+    """A data file is usable but suspect (a drifting baseline, a clipped stretch)."""

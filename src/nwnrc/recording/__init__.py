@@ -1,0 +1,25 @@
+"""Recordings: device readouts of a sample stream on disk, from a real device or the
+simulator, in one HDF5 schema that every experiment reads.
+
+See :mod:`nwnrc.recording._schema` for the layout.
+"""
+
+from nwnrc.recording._schema import (
+    FORMAT,
+    FORMAT_VERSION,
+    Recording,
+    check_recording,
+    is_recording,
+    read_recording,
+    write_recording,
+)
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "Recording",
+    "check_recording",
+    "is_recording",
+    "read_recording",
+    "write_recording",
+]
