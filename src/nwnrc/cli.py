@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "nwnrc.experiments._sequence_cli",
     "nwnrc.analysis._cli",
     "nwnrc.recording._cli",
+    "nwnrc.recording._export_cli",
     "nwnrc.sweep._cli",
 )
 
