@@ -213,7 +213,7 @@ def test_codecs_encode_only_latin1() -> None:
 
 
 def test_non_array_leaf_refused() -> None:
-    with pytest.raises(DataError, match=r"holds a int"):
+    with pytest.raises(DataError, match=r"holds an object of type int"):
         safe_loads(pickle.dumps((np.zeros(2), 5)))
 
 

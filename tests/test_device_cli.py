@@ -88,3 +88,12 @@ def test_device_demo_text(tmp_path, capsys):
     assert "x100 after" in text
     assert "falling" in text
     assert str(tmp_path / "device-dc-bias.png") in text
+
+
+def test_bench_refuses_a_chip_too_small_for_the_pads(capsys):
+    # at the default density 26 wires give a chip of 17.7 um: pitch 4.4 um < 4.5 um pads
+    from nwnrc.cli import main
+
+    assert main(["bench", "engine", "--wires", "26"]) == 1
+    err = capsys.readouterr().err
+    assert "at least 27 wires" in err and "got 26" in err

@@ -270,7 +270,8 @@ def check_array_tree(obj: Any, *, what: str = "pickle") -> None:
                 stack.append((f"{where}[{key!r}]", sub))
         elif type(item) is not np.ndarray or item.dtype.kind not in _NUMERIC_KINDS:
             raise DataError(
-                f"{what} holds a {type(item).__name__} at '{where or '.'}'; only "
+                f"{what} holds an object of type {type(item).__name__} at "
+                f"'{where or '.'}'; only "
                 "numeric numpy arrays in tuples, lists and dicts are admitted."
             )
 

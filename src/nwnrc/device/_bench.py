@@ -54,6 +54,16 @@ def scaled_network_params(n_wires: int, seed: int = 0) -> NetworkParams:
     156.0
     """
     default = NetworkParams()
+    # the 4 x 4 pads must fit on the shrunken chip: pitch chip / 4 > pad side
+    smallest = math.floor(
+        default.n_wires * (4 * default.pad_size_um / default.chip_size_um) ** 2 + 1
+    )
+    if n_wires < smallest:
+        raise ConfigError(
+            f"the bench needs at least {smallest} wires (at the default density a "
+            f"smaller chip cannot hold the 4 x 4 pads of {default.pad_size_um} um), "
+            f"got {n_wires}; ask for more wires"
+        )
     chip = default.chip_size_um * math.sqrt(n_wires / default.n_wires)
     return NetworkParams(n_wires=n_wires, chip_size_um=round(chip, 9), seed=seed)
 

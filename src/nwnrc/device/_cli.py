@@ -65,7 +65,9 @@ def register(subparsers: Any) -> None:
         "device-iv-hysteresis.png.",
     )
     demo.add_argument(
-        "--out", default="docs/figures", help="output folder (default docs/figures)"
+        "--out",
+        default="runs/device-demo",
+        help="output folder (default runs/device-demo)",
     )
     demo.add_argument("--seed", type=int, default=0, help="network seed")
     demo.add_argument("--json", action="store_true", help="print the numbers as JSON")
