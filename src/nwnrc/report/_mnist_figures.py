@@ -213,24 +213,37 @@ def dw_figure(metrics: dict[str, Any], path: Path) -> Path:
 
 
 def readout_figure(features_path: Path, path: Path, sample: int = 0) -> Path:
-    """One digit's readouts, each channel's 784 steps laid out as a 28x28 image."""
+    """One digit's readouts, each channel's 784 steps laid out as a 28x28 image.
+
+    The last panel is the network conductance (log10) where the features hold it
+    (simulated runs), else the input voltage (recordings without a conductance).
+    """
     import h5py
 
     plt = _plt()
     with h5py.File(features_path, "r") as f:
         pads = np.asarray(f["pads"][sample])
-        cond = np.asarray(f["conductance"][sample])
+        if "conductance" in f:
+            last = np.log10(np.maximum(np.asarray(f["conductance"][sample]), 1e-30))
+            last_title, last_cmap = "log10 G (S)", "viridis"
+        elif "input" in f:
+            last = np.asarray(f["input"][sample])
+            last_title, last_cmap = "input (V)", "gray"
+        else:
+            last = None
         label = int(f["labels"][sample])
         numbers = list(np.asarray(f.attrs.get("pad_numbers", range(pads.shape[0]))))
-    n = pads.shape[0] + 1
-    fig, axes = plt.subplots(1, n, figsize=(2.0 * n, 2.4))
-    for i in range(pads.shape[0]):
-        axes[i].imshow(pads[i].reshape(28, 28), cmap="magma")
-        axes[i].set_title(f"pad {numbers[i]} (V)", fontsize=8)
-        axes[i].axis("off")
-    axes[-1].imshow(np.log10(cond.reshape(28, 28)), cmap="viridis")
-    axes[-1].set_title("log10 G (S)", fontsize=8)
-    axes[-1].axis("off")
+    panels = [(pads[i], f"pad {numbers[i]} (V)", "magma") for i in range(len(pads))]
+    if last is not None:
+        panels.append((last, last_title, last_cmap))
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(2.3 * n, 2.6), squeeze=False)
+    for ax, (values, title, cmap) in zip(axes[0], panels, strict=True):
+        im = ax.imshow(values.reshape(28, 28), cmap=cmap)
+        ax.set_title(title, fontsize=8)
+        ax.axis("off")
+        bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+        bar.ax.tick_params(labelsize=6)
     fig.suptitle(
         f"Readouts of one digit (label {label}), 784 steps as 28x28", fontsize=9
     )
