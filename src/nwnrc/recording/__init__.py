@@ -13,13 +13,21 @@ from nwnrc.recording._schema import (
     read_recording,
     write_recording,
 )
+from nwnrc.recording._validate import (
+    Finding,
+    ValidationReport,
+    validate_recording,
+)
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "Finding",
     "Recording",
+    "ValidationReport",
     "check_recording",
     "is_recording",
     "read_recording",
+    "validate_recording",
     "write_recording",
 ]
