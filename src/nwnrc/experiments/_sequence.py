@@ -34,26 +34,36 @@ nanowire networks), in simulation:
 
 Every stage resumes after an interruption: the device stream from its last finished
 piece, the readouts from their last finished fit.
+
+On a recording (:class:`nwnrc.recording.Recording`, ``run_sequence(...,
+recording=path)``) the recorded readouts stand in for the device stream and steps 2-5
+run unchanged; :func:`sequence_recording` turns a finished simulated run into such a
+recording.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from nwnrc._atomic import write_json, write_npz
 from nwnrc._progress import no_progress
-from nwnrc.errors import ConfigError
+from nwnrc.errors import ConfigError, DataError, DataWarning
 from nwnrc.experiments._config import DEVICE_FIELDS, ConfigDict, simulated_device
+
+if TYPE_CHECKING:
+    from nwnrc.recording import Recording
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +87,9 @@ class SequenceConfig(ConfigDict):
     train_streams, test_streams : int
         Independent streams (device lanes) of training-split and of test-split
         digits. The reconstructor learns from every training stream and is scored on
-        every test stream.
+        every test stream. A simulated run needs a test stream; ``test_streams = 0``
+        describes a recording of one stream whose held-out windows lie in the same
+        stream after its training part.
     washout_repeats : int
         Repetitions at the start of each stream whose digits are streamed but never
         used as targets or features: the network forms its first conducting paths
@@ -171,7 +183,7 @@ class SequenceConfig(ConfigDict):
         ints = {
             "repeats": 1,
             "train_streams": 1,
-            "test_streams": 1,
+            "test_streams": 0,
             "washout_repeats": 0,
             "max_window": 2,
             "piece_repeats": 1,
@@ -495,15 +507,15 @@ class SequenceStream:
         Network conductance, S.
     volts : ndarray, shape (streams, digits, 784), float32
         The input voltage on the source pad, V.
-    state : ndarray, shape (streams, junctions)
-        Filament states after the last step, V s.
+    state : ndarray, shape (streams, junctions), or None
+        Filament states after the last step, V s; None on a recording.
     """
 
     pad_voltages: NDArray[np.float32]
     source_current: NDArray[np.float32]
     conductance: NDArray[np.float32]
     volts: NDArray[np.float32]
-    state: NDArray[np.float64]
+    state: NDArray[np.float64] | None
 
 
 def stream_sequence(
@@ -530,6 +542,11 @@ def stream_sequence(
     Returns
     -------
     SequenceStream
+
+    Notes
+    -----
+    The digits go to ``out_dir/stream/digits.npz`` beside the pieces, so that the
+    finished run can be turned into a recording (:func:`sequence_recording`).
     """
     from nwnrc.data import encode_images
 
@@ -542,14 +559,15 @@ def stream_sequence(
             "another --out folder or delete it"
         )
     write_json(stamp, config.stream_dict())
+    if not (stream_dir / DIGITS_FILE).exists():
+        write_npz(stream_dir / DIGITS_FILE, images=images.astype(np.float32))
 
-    n_seq = len(config.sequence)
-    piece_digits = config.piece_repeats * n_seq
-    n_pieces = -(-config.digits_per_stream // piece_digits)
+    n_pieces = _n_pieces(config)
     flat = images.reshape(config.n_streams, config.digits_per_stream, -1)
+    piece_digits = config.piece_repeats * len(config.sequence)
 
     def piece_path(k: int) -> Path:
-        return stream_dir / f"piece-{k:05d}.npz"
+        return _piece_path(stream_dir, k)
 
     start = 0
     while start < n_pieces and piece_path(start).exists():
@@ -593,16 +611,38 @@ def stream_sequence(
             bar.update(1)
     if start < n_pieces:
         logger.info("streamed in %.1f s", time.perf_counter() - t0)
+    return _load_stream(config, stream_dir, images)
+
+
+DIGITS_FILE = "digits.npz"
+
+
+def _n_pieces(config: SequenceConfig) -> int:
+    piece_digits = config.piece_repeats * len(config.sequence)
+    return -(-config.digits_per_stream // piece_digits)
+
+
+def _piece_path(stream_dir: Path, k: int) -> Path:
+    return stream_dir / f"piece-{k:05d}.npz"
+
+
+def _load_stream(
+    config: SequenceConfig, stream_dir: Path, images: NDArray[np.float32]
+) -> SequenceStream:
+    """The finished stream of a run folder, laid out per digit."""
+    from nwnrc.data import encode_images
 
     pads, current, cond = [], [], []
+    n_pieces = _n_pieces(config)
     for k in range(n_pieces):
-        with np.load(piece_path(k)) as z:
+        with np.load(_piece_path(stream_dir, k)) as z:
             pads.append(z["pad_voltages"])
             current.append(z["source_current"])
             cond.append(z["conductance"])
             if k == n_pieces - 1:
                 final = z["state"]
     s, d = config.n_streams, config.digits_per_stream
+    flat = images.reshape(s, d, -1)
     p = np.concatenate(pads, axis=1)  # (streams, steps, pads)
     volts_all = encode_images(
         flat.reshape(s * d, -1), config.v_min, config.v_max
@@ -677,42 +717,65 @@ def ink_lag_correlation(
     return out
 
 
+#: Measurements that probe the simulated device itself (its conductance with no
+#: filament and with every junction formed, its final filament states, the relaxation
+#: once the input stops, its junction model): skipped on a recording.
+DEVICE_PROBES = (
+    "conductance_dynamic_range.g_pristine_s",
+    "conductance_dynamic_range.g_all_formed_s",
+    "conductance_dynamic_range.steady_state_max_fraction_of_scale",
+    "conductance_dynamic_range.final_fraction_junctions_formed",
+    "conductance_dynamic_range.final_fraction_junctions_at_lambda_max",
+    "memory.junction_forgetting_time_s",
+    "memory.relaxation",
+)
+
+
 def _memory_measurements(
     config: SequenceConfig,
     stream: SequenceStream,
     images: NDArray[np.float32],
-    device: Any,
+    layout: _Layout,
+    device: Any = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, NDArray[Any]]]:
-    """Dynamic range, saturation and memory of the conductance; relaxation record."""
+    """Dynamic range, saturation and memory of the conductance; relaxation record.
+
+    Measured on the training part of the stream (the training streams; on a
+    one-stream recording, its digits before the held-out part). Without a
+    ``device`` (a recording) the :data:`DEVICE_PROBES` are left out.
+    """
     from nwnrc.device import JunctionParams
 
-    n_tr = config.train_streams
+    train = list(layout.train_streams)
     first = config.washout_repeats * len(config.sequence)
-    log_g = np.log10(stream.conductance[:n_tr].astype(np.float64))
+    log_g = np.log10(stream.conductance[train, : layout.train_end].astype(np.float64))
     steady = log_g[:, first:]
 
-    # the two ends of the conductance scale: no filament anywhere, every one formed
-    junction = JunctionParams.preset(config.junction)
-    probe = np.zeros((2, 1))
-    ends = np.zeros((2, device.n_junctions))
-    ends[1] = junction.lambda_max
-    g_ends = device.run(probe, ends).conductance[:, 0]
-    g_off, g_formed = float(g_ends[0]), float(g_ends[1])
+    if device is not None:
+        # the two ends of the conductance scale: no filament anywhere, every one
+        # formed
+        junction = JunctionParams.preset(config.junction)
+        probe = np.zeros((2, 1))
+        ends = np.zeros((2, device.n_junctions))
+        ends[1] = junction.lambda_max
+        g_ends = device.run(probe, ends).conductance[:, 0]
+        g_off, g_formed = float(g_ends[0]), float(g_ends[1])
 
-    # relaxation: the first training stream's final state, no input
-    n_relax = round(config.relax_s / config.dt)
-    relax_state = stream.state[:1]
-    relax = device.run(np.zeros((1, n_relax)), relax_state).conductance[0]
-    t_relax = (np.arange(n_relax) + 1) * config.dt
-    log_relax = np.log10(relax)
-    g0 = float(np.log10(stream.conductance[0, -1, -1]))
-    below = np.flatnonzero(log_relax <= g0 - 1.0)
-    to_off = np.flatnonzero(log_relax <= math.log10(g_off) + 0.01)
-    sample_t = [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
-    sample_t = [t for t in sample_t if t <= config.relax_s]
+        # relaxation: the first training stream's final state, no input
+        n_relax = round(config.relax_s / config.dt)
+        assert stream.state is not None  # a simulated stream ends in a state
+        relax_state = stream.state[:1]
+        relax = device.run(np.zeros((1, n_relax)), relax_state).conductance[0]
+        t_relax = (np.arange(n_relax) + 1) * config.dt
+        log_relax = np.log10(relax)
+        g0 = float(np.log10(stream.conductance[0, -1, -1]))
+        below = np.flatnonzero(log_relax <= g0 - 1.0)
+        to_off = np.flatnonzero(log_relax <= math.log10(g_off) + 0.01)
+        sample_t = [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
+        sample_t = [t for t in sample_t if t <= config.relax_s]
 
     within = steady.max(axis=2) - steady.min(axis=2)
-    dynamic = {
+    dynamic: dict[str, Any] = {
         "g_min_s": float(10 ** log_g.min()),
         "g_max_s": float(10 ** log_g.max()),
         "whole_stream_decades": float(log_g.max() - log_g.min()),
@@ -721,50 +784,151 @@ def _memory_measurements(
             np.percentile(steady, 99) - np.percentile(steady, 1)
         ),
         "within_digit_median_decades": float(np.median(within)),
-        "g_pristine_s": g_off,
-        "g_all_formed_s": g_formed,
-        "steady_state_max_fraction_of_scale": float(
-            (steady.max() - math.log10(g_off)) / math.log10(g_formed / g_off)
-        ),
-        "final_fraction_junctions_formed": float(
-            np.mean(np.abs(stream.state[:n_tr]) >= junction.lambda_crit)
-        ),
-        "final_fraction_junctions_at_lambda_max": float(
-            np.mean(np.abs(stream.state[:n_tr]) >= junction.lambda_max * (1 - 1e-9))
-        ),
-        "note": "training streams; steady state = after the washout repetitions; "
-        "scale = pristine network (no filament) to every junction formed "
-        "(lambda = lambda_max)",
     }
-    ink = images[:n_tr].reshape(n_tr, config.digits_per_stream, -1).mean(axis=2)
+    if device is not None and stream.state is not None:
+        state = stream.state[train]
+        dynamic |= {
+            "g_pristine_s": g_off,
+            "g_all_formed_s": g_formed,
+            "steady_state_max_fraction_of_scale": float(
+                (steady.max() - math.log10(g_off)) / math.log10(g_formed / g_off)
+            ),
+            "final_fraction_junctions_formed": float(
+                np.mean(np.abs(state) >= junction.lambda_crit)
+            ),
+            "final_fraction_junctions_at_lambda_max": float(
+                np.mean(np.abs(state) >= junction.lambda_max * (1 - 1e-9))
+            ),
+        }
+    dynamic["note"] = (
+        "training streams (on a one-stream recording: its digits before the "
+        "held-out part); steady state = after the washout repetitions; scale = "
+        "pristine network (no filament) to every junction formed (lambda = "
+        "lambda_max), simulated runs only"
+    )
+    period = len(config.sequence)
+    ink = images[train, : layout.train_end].reshape(len(train), -1, STEPS_PER_DIGIT)
+    ink = ink.mean(axis=2)
     start_row = log_g[:, :, :IMAGE_SIDE].mean(axis=2)
     digit_mean = log_g.mean(axis=2)
-    memory = {
-        "junction_forgetting_time_s": junction.forgetting_time_s,
+    memory: dict[str, Any] = {}
+    if device is not None:
+        memory["junction_forgetting_time_s"] = junction.forgetting_time_s
+    memory |= {
         "lags": list(range(5)),
         "ink_corr_first_row_log10_g": ink_lag_correlation(
-            ink.astype(np.float64), start_row, len(config.sequence), first
+            ink.astype(np.float64), start_row, period, first
         ),
         "ink_corr_digit_mean_log10_g": ink_lag_correlation(
-            ink.astype(np.float64), digit_mean, len(config.sequence), first
+            ink.astype(np.float64), digit_mean, period, first
         ),
-        "relaxation": {
+    }
+    relax_record: dict[str, NDArray[Any]] = {}
+    if device is not None:
+        memory["relaxation"] = {
             "t_s": sample_t,
             "log10_g": [float(log_relax[round(t / config.dt) - 1]) for t in sample_t],
             "log10_g_at_stop": g0,
             "one_decade_s": float(t_relax[below[0]]) if below.size else None,
             "to_pristine_s": float(t_relax[to_off[0]]) if to_off.size else None,
-        },
-        "note": "ink_corr_*: correlation across repetitions, at a fixed sequence "
+        }
+        relax_record = {"relax_t_s": t_relax[::10], "relax_log10_g": log_relax[::10]}
+    memory["note"] = (
+        "ink_corr_*: correlation across repetitions, at a fixed sequence "
         "position, between the mean pixel value of digit k and log10 G of digit "
         "k + lag (its first pixel row, or its whole 784 steps); mean over positions. "
-        "relaxation: the first training stream's final state with 0 V input.",
-    }
-    relax_record = {"relax_t_s": t_relax[::10], "relax_log10_g": log_relax[::10]}
+        "relaxation (simulated runs only): the first training stream's final state "
+        "with 0 V input."
+    )
     return dynamic, memory, relax_record
 
 
 # ----------------------------------------------------------------------- readouts
+@dataclass(frozen=True)
+class _Layout:
+    """Which windows train the reconstructors and which score them.
+
+    ``train_targets`` and ``test_targets`` are the digit indices (within a stream) of
+    the windows' targets, the same in every stream of the split; the training digits
+    of a training stream are those before ``train_end``.
+    """
+
+    n_streams: int
+    digits_per_stream: int
+    train_streams: tuple[int, ...]
+    test_streams: tuple[int, ...]
+    train_targets: NDArray[np.int64]
+    test_targets: NDArray[np.int64]
+    train_end: int
+    held_out_from: int | None = None
+
+    @classmethod
+    def of_streams(cls, config: SequenceConfig) -> _Layout:
+        """Whole streams: the first ``train_streams`` train, the others score."""
+        first = config.washout_repeats * len(config.sequence)
+        targets = np.arange(first, first + config.targets_per_stream)
+        return cls(
+            n_streams=config.n_streams,
+            digits_per_stream=config.digits_per_stream,
+            train_streams=tuple(range(config.train_streams)),
+            test_streams=tuple(range(config.train_streams, config.n_streams)),
+            train_targets=targets,
+            test_targets=targets,
+            train_end=config.digits_per_stream,
+        )
+
+    @classmethod
+    def within_stream(cls, config: SequenceConfig, held_out_from: int) -> _Layout:
+        """One stream cut at digit ``held_out_from``; windows never straddle it."""
+        first = config.washout_repeats * len(config.sequence)
+        reach = config.max_window - 1
+        d = config.digits_per_stream
+        return cls(
+            n_streams=1,
+            digits_per_stream=d,
+            train_streams=(0,),
+            test_streams=(0,),
+            train_targets=np.arange(first, max(first, held_out_from - reach)),
+            test_targets=np.arange(held_out_from, max(held_out_from, d - reach)),
+            train_end=held_out_from,
+            held_out_from=held_out_from,
+        )
+
+    def order(self, split: str) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """(stream, target) of every window of a split, interleaved in time."""
+        if split == "train":
+            streams, targets = self.train_streams, self.train_targets
+        else:
+            streams, targets = self.test_streams, self.test_targets
+        s = np.tile(np.asarray(streams, dtype=np.int64), targets.size)
+        t = np.repeat(targets, len(streams))
+        return s, t
+
+    def describe(self) -> dict[str, Any]:
+        """The split, for metrics.json."""
+        if self.held_out_from is None:
+            rule = (
+                "whole streams: the reconstructors learn from the training streams "
+                "and are scored on the held-out streams"
+            )
+        else:
+            rule = (
+                "one stream: training windows lie wholly before digit "
+                f"{self.held_out_from} (the recording's n_train), held-out windows "
+                "wholly from it on; windows that would straddle it are not used"
+            )
+        return {
+            "streams": self.n_streams,
+            "digits_per_stream": self.digits_per_stream,
+            "train_streams": list(self.train_streams),
+            "test_streams": list(self.test_streams),
+            "held_out_from_digit": self.held_out_from,
+            "train_targets": [int(self.train_targets[0]), int(self.train_targets[-1])],
+            "test_targets": [int(self.test_targets[0]), int(self.test_targets[-1])],
+            "rule": rule,
+        }
+
+
 @dataclass(frozen=True)
 class _Job:
     name: str
@@ -795,17 +959,17 @@ class _Channels:
         config: SequenceConfig,
         stream: SequenceStream,
         images: NDArray[np.float32],
+        layout: _Layout | None = None,
     ) -> None:
         self.config = config
-        n_tr = config.train_streams
+        self.layout = layout = layout or _Layout.of_streams(config)
+        self.targets = layout.train_targets
         first = config.washout_repeats * len(config.sequence)
-        self.targets = np.arange(first, first + config.targets_per_stream)
-        self.positions = self.targets % len(config.sequence)
 
         # log10 G scaled to [0, 1] by its range over the training streams' targets
         # and windows (after the washout)
         log_g = np.log10(stream.conductance.astype(np.float64))
-        train_part = log_g[:n_tr, first:]
+        train_part = log_g[list(layout.train_streams), first : layout.train_end]
         self.log_g_range = (float(train_part.min()), float(train_part.max()))
         lo, hi = self.log_g_range
         cond = (log_g - lo) / max(hi - lo, 1e-12)
@@ -819,17 +983,10 @@ class _Channels:
         self.feature_v = [imgs(volts[:, :, i]) for i in range(n_fp)]
         self.exclusion_v = imgs(volts[:, :, n_fp])
         self.pixels = imgs(images.astype(np.float64))
-        self.splits = {
-            "train": list(range(n_tr)),
-            "test": list(range(n_tr, config.n_streams)),
-        }
 
     def order(self, split: str) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """(stream, target) of every window of a split, interleaved in time."""
-        streams = np.asarray(self.splits[split])
-        s = np.repeat(streams[None, :], self.targets.size, axis=0).ravel()
-        t = np.repeat(self.targets, streams.size)
-        return s, t
+        return self.layout.order(split)
 
     def targets_of(self, split: str) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         s, t = self.order(split)
@@ -1076,6 +1233,489 @@ def _summarise(
     return metrics
 
 
+# ----------------------------------------------------------------------- recordings
+#: Where a recording has the source current but no conductance, G = I / V is defined
+#: at the steps whose input is at least this fraction of the encoding's full-scale
+#: voltage (``max(|v_min|, |v_max|)``); elsewhere G holds its last defined value.
+G_MIN_INPUT_FRACTION = 0.01
+
+#: Share of undefined conductance steps above which a DataWarning is issued.
+G_CARRIED_WARN_FRACTION = 0.5
+
+
+def conductance_from_current(
+    current: NDArray[Any], volts: NDArray[Any], min_volts: float
+) -> tuple[NDArray[np.float64], int]:
+    """Network conductance ``G = I / V`` of streams whose input is sometimes ~0 V.
+
+    Parameters
+    ----------
+    current, volts : ndarray, shape (streams, steps)
+        Current into the source pad (A) and the voltage on it (V), each stream in
+        time order.
+    min_volts : float
+        ``I / V`` is taken where ``|V| >= min_volts``. At the other steps G is
+        undefined (measured current noise over a vanishing voltage); it holds the
+        last defined value of its stream, and the steps before the first defined
+        one take that first value.
+
+    Returns
+    -------
+    conductance : ndarray, shape (streams, steps), float64
+        G, S.
+    n_carried : int
+        Steps whose G was carried from another step.
+
+    Raises
+    ------
+    DataError
+        If a stream has no step with ``|V| >= min_volts``.
+
+    Notes
+    -----
+    Carrying G over a stretch of ~0 V input treats the network as unchanged there.
+    In the junction model a filament decays at 0 V (by ``b V_reset`` V s per second,
+    0.01 V s/s for ``slow_decay``: 1 % of ``lambda_max`` over a 100 ms stretch), so
+    the carried value slightly over-states G over long dark stretches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g, n = conductance_from_current(
+    ...     np.array([[0.0, 2e-6, 0.0, 0.0, 6e-6]]),
+    ...     np.array([[0.0, 1.0, 0.0, 0.0, 2.0]]),
+    ...     min_volts=0.01,
+    ... )
+    >>> g.tolist(), n
+    ([[2e-06, 2e-06, 2e-06, 2e-06, 3e-06]], 3)
+    """
+    i = np.asarray(current, dtype=np.float64)
+    v = np.asarray(volts, dtype=np.float64)
+    if i.shape != v.shape or i.ndim != 2:
+        raise DataError(
+            f"current {i.shape} and volts {v.shape} must both have shape "
+            "(streams, steps)"
+        )
+    defined = np.abs(v) >= min_volts
+    steps = np.arange(v.shape[1])
+    out = np.empty_like(v)
+    for s in range(v.shape[0]):
+        ok = np.flatnonzero(defined[s])
+        if ok.size == 0:
+            raise DataError(
+                f"stream {s} has no step with |input| >= {min_volts:g} V, where "
+                "source current / input defines the conductance; record the "
+                "conductance, or encode with a v_min away from 0 V"
+            )
+        last = np.maximum.accumulate(np.where(defined[s], steps, -1))
+        last[last < 0] = ok[0]
+        out[s] = i[s, last] / v[s, last]
+    return out, int(np.sum(~defined))
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A recording read for the sequence task: the stream and how to split it."""
+
+    config: SequenceConfig
+    stream: SequenceStream
+    images: NDArray[np.float32]
+    layout: _Layout
+    info: dict[str, Any]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _validated(rec: Recording) -> None:
+    """Refuse what would give wrong results; warn of suspect data."""
+    from nwnrc import recording as recording_module
+
+    validate = getattr(recording_module, "validate_recording", None)
+    if validate is None:
+        recording_module.check_recording(rec)
+        return
+    validate(rec).raise_errors()
+
+
+def _recording_source(config: SequenceConfig, path: str | Path) -> _Source:
+    """Read a recording as the device stream of the sequence task (see run_sequence)."""
+    from nwnrc.recording import read_recording
+
+    path = Path(path)
+    rec = read_recording(path)
+    _validated(rec)
+    seq = config.sequence
+    period = len(seq)
+    n = rec.n_samples
+    if rec.n_steps != STEPS_PER_DIGIT:
+        raise DataError(
+            f"the sequence task needs samples of {STEPS_PER_DIGIT} steps (one per "
+            f"pixel of a 28 x 28 digit); {path} has {rec.n_steps} steps per sample"
+        )
+
+    # streams: equal lengths of whole repetitions
+    ids = rec.stream if rec.stream is not None else np.zeros(n, dtype=np.int32)
+    counts = np.bincount(ids)
+    if np.any(counts == 0):
+        raise DataError(
+            f"{path} numbers its streams with gaps (no sample in stream "
+            f"{int(np.flatnonzero(counts == 0)[0])}); number them 0, 1, 2, ..."
+        )
+    n_streams = counts.size
+    d = int(counts[0])
+    if np.any(counts != d):
+        raise DataError(
+            f"the streams of {path} differ in length ({counts.tolist()} digits); "
+            "the sequence task needs streams of equal length: cut them to a common "
+            f"length of whole repetitions of {seq!r}"
+        )
+    if d % period:
+        raise DataError(
+            f"each stream of {path} holds {d} digits, not a whole number of "
+            f"repetitions of the {period}-digit sequence {seq!r}; cut every stream "
+            f"to {d - d % period} digits (or record whole repetitions)"
+        )
+
+    # labels: the sequence repeated from the start of every stream
+    expected = np.tile(np.asarray(config.digits, dtype=np.int64), n // period)
+    bad = np.flatnonzero(rec.labels != expected)
+    if bad.size:
+        k = int(bad[0])
+        j = k - int(ids[k]) * d
+        raise DataError(
+            f"sample {k} (stream {int(ids[k])}, digit {j}) is labelled "
+            f"{int(rec.labels[k])} where the sequence {seq!r} repeated from the "
+            f"start of its stream has {int(expected[k])} (position {j % period}); "
+            "give --sequence as recorded, or fix the labels"
+        )
+
+    # readout pads
+    wanted = (*config.feature_pads, config.exclusion_pad)
+    for pad in wanted:
+        if pad not in rec.pad_numbers:
+            role = "exclusion pad" if pad == config.exclusion_pad else "feature pad"
+            raise DataError(
+                f"{role} {pad} is not in {path}, whose readout pads are "
+                f"{list(rec.pad_numbers)}; choose --feature-pads and --exclusion-pad "
+                "among them"
+            )
+    channels = [rec.pad_numbers.index(p) for p in wanted]
+
+    # the split: whole streams, or one stream cut at n_train
+    n_train = rec.n_train
+    if not 0 < n_train < n:
+        raise DataError(
+            f"{path} has n_train = {n_train} of {n} samples: the sequence task needs "
+            "training digits and held-out digits; set n_train on import"
+        )
+    if n_streams > 1:
+        if n_train % d:
+            s = n_train // d
+            raise DataError(
+                f"n_train = {n_train} falls inside stream {s} (samples {s * d}.."
+                f"{(s + 1) * d - 1}) of {path}; with several streams the training "
+                f"streams must be whole: set n_train to {s * d} or {(s + 1) * d}"
+            )
+        n_tr, n_te = n_train // d, n_streams - n_train // d
+    else:
+        n_tr, n_te = 1, 0
+
+    v_min, v_max = rec.v_min, rec.v_max
+    if not (math.isfinite(v_min) and math.isfinite(v_max)):
+        v_min, v_max = float(rec.input.min()), float(rec.input.max())
+    derived: dict[str, Any] = {
+        "repeats": d // period,
+        "train_streams": n_tr,
+        "test_streams": n_te,
+        "v_min": float(v_min),
+        "v_max": float(v_max),
+        "dt": float(rec.dt_s),
+        "source_pad": rec.source_pad,
+        "drain_pad": rec.drain_pads[0] if rec.drain_pads else -1,
+    }
+    changed = {
+        k: v for k, v in derived.items() if getattr(config, k) != v
+    }  # the stream's own settings replace the configured ones
+    if changed:
+        logger.info("settings taken from the recording: %s", changed)
+    config = replace(config, **derived)
+    if n_streams > 1:
+        layout = _Layout.of_streams(config)
+    else:
+        layout = _Layout.within_stream(config, n_train)
+    for name, targets in (
+        ("training", layout.train_targets),
+        ("held-out", layout.test_targets),
+    ):
+        missing = sorted(set(range(period)) - set((targets % period).tolist()))
+        if missing:
+            raise DataError(
+                f"the {name} part of the one stream in {path} (n_train = {n_train} "
+                f"of {n} digits) has {targets.size} windows of {config.max_window} "
+                f"digits after a washout of {config.washout_repeats} repetitions, "
+                f"none at sequence position {missing[0]}; every position needs one: "
+                "move n_train, or lower max_window or washout_repeats"
+            )
+
+    # the conductance: recorded, or source current over input
+    volts = rec.input.reshape(n_streams, -1)
+    g_note = "recorded"
+    if rec.conductance is not None:
+        g = rec.conductance.reshape(n_streams, -1).astype(np.float64)
+    elif rec.source_current is not None:
+        min_volts = G_MIN_INPUT_FRACTION * max(abs(v_min), abs(v_max))
+        g, carried = conductance_from_current(
+            rec.source_current.reshape(n_streams, -1), volts, min_volts
+        )
+        share = carried / volts.size
+        g_note = (
+            f"source current / input where |input| >= {min_volts:.4g} V; "
+            f"{carried} steps ({share:.1%}) below it hold the last defined value"
+        )
+        if share > G_CARRIED_WARN_FRACTION:
+            warnings.warn(
+                f"{share:.0%} of the steps of {path} have |input| below "
+                f"{min_volts:.4g} V, where source current / input does not define "
+                "the conductance; G holds its last defined value over them. A v_min "
+                "away from 0 V in the encoding, or a recorded conductance, defines G "
+                "at every step",
+                DataWarning,
+                stacklevel=3,
+            )
+    else:
+        raise DataError(
+            f"the sequence task needs the network conductance: {path} has neither "
+            "conductance nor source_current; record the current into the source pad"
+        )
+    bad_g = np.flatnonzero(~(np.isfinite(g) & (g > 0)))
+    if bad_g.size:
+        s, k = divmod(int(bad_g[0]), g.shape[1])
+        sample, step = s * d + k // STEPS_PER_DIGIT, k % STEPS_PER_DIGIT
+        raise DataError(
+            f"conductance {g[s, k]:.4g} S at sample {sample}, step {step} of {path}: "
+            "the features use log10 G, which needs G > 0 at every step; correct the "
+            f"sign of the current or the conductance ({bad_g.size} such steps)"
+        )
+    current = (
+        rec.source_current if rec.source_current is not None else g.ravel() * volts
+    )
+    shape = (n_streams, d, STEPS_PER_DIGIT)
+    stream = SequenceStream(
+        pad_voltages=np.ascontiguousarray(
+            rec.pads[:, channels].reshape(n_streams, d, len(wanted), STEPS_PER_DIGIT)
+        ),
+        source_current=np.asarray(current, dtype=np.float32).reshape(shape),
+        conductance=g.astype(np.float32).reshape(shape),
+        volts=rec.input.reshape(shape),
+        state=None,
+    )
+    images = rec.input_values().reshape(n_streams, d, IMAGE_SIDE, IMAGE_SIDE)
+    info = {
+        "path": str(path),
+        "sha256": _sha256(path),
+        "kind": rec.kind,
+        "samples": n,
+        "streams": n_streams,
+        "pads": list(rec.pad_numbers),
+        "conductance": g_note,
+        "targets": "stimulus" if rec.stimulus is not None else "input_values()",
+        "device": rec.device,
+        "instrument": rec.instrument,
+    }
+    logger.info(
+        "recording %s (%s): %d streams x %d digits, pads %s",
+        path,
+        rec.kind,
+        n_streams,
+        d,
+        list(rec.pad_numbers),
+    )
+    return _Source(config, stream, images.astype(np.float32), layout, info)
+
+
+def sequence_recording(run_dir: str | Path) -> Recording:
+    """A finished simulated sequence run as a recording.
+
+    Parameters
+    ----------
+    run_dir : path
+        The run folder of :func:`run_sequence` (its ``config.json`` and finished
+        ``stream/``).
+
+    Returns
+    -------
+    Recording
+        Every digit of every stream in stream order (stream 0 first; ``stream``
+        holds the stream of each sample): the voltages of the feature pads and the
+        exclusion pad (``pad_numbers``), the encoded input voltages, the digit pixels
+        as ``stimulus``, the digit classes as ``labels``, the source current and the
+        network conductance; ``n_train`` counts the digits of the training streams;
+        ``kind`` is ``"simulated"`` and ``config`` the run's configuration.
+
+    Raises
+    ------
+    DataError
+        If ``run_dir`` is not a sequence run, ran on a recording, or its stream is
+        unfinished or lacks its digits.
+
+    Examples
+    --------
+    >>> from nwnrc.recording import write_recording
+    >>> rec = sequence_recording("runs/sequence")  # doctest: +SKIP
+    >>> write_recording("sequence.h5", rec)  # doctest: +SKIP
+    """
+    from nwnrc.recording import Recording
+
+    run = Path(run_dir)
+    stamp = run / "config.json"
+    try:
+        data = json.loads(stamp.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(
+            f"{run} is not a sequence run folder ({stamp} unreadable: {exc})"
+        ) from None
+    if not (isinstance(data, dict) and "sequence" in data):
+        raise DataError(f"{stamp} is not the configuration of a sequence run")
+    if (run / RECORDING_STAMP).exists():
+        raise DataError(
+            f"{run} ran on a recording and has no stream of its own; use the "
+            "recording itself"
+        )
+    try:
+        config = SequenceConfig.from_dict(data)
+    except ConfigError as exc:
+        raise DataError(
+            f"{stamp} is not a valid sequence configuration: {exc}"
+        ) from None
+    stream_dir = run / "stream"
+    missing = [
+        _piece_path(stream_dir, k).name
+        for k in range(_n_pieces(config))
+        if not _piece_path(stream_dir, k).exists()
+    ]
+    if missing:
+        raise DataError(
+            f"the stream of {run} is unfinished ({len(missing)} of "
+            f"{_n_pieces(config)} pieces missing, first {missing[0]}); rerun "
+            "`nwnrc sequence` with the same --out to finish it"
+        )
+    stream_stamp = stream_dir / "stream-config.json"
+    if json.loads(stream_stamp.read_text()) != config.stream_dict():
+        raise DataError(f"{stream_stamp} does not match {stamp}; the folder is mixed")
+    digits = stream_dir / DIGITS_FILE
+    if not digits.exists():
+        raise DataError(
+            f"{run} lacks {digits.name} (the digits that were streamed); rerun "
+            "`nwnrc sequence` with the same --out and --data to write it (the "
+            "stream and the fits are reused)"
+        )
+    with np.load(digits) as z:
+        images = z["images"]
+    stream = _load_stream(config, stream_dir, images)
+
+    n_s, d = config.n_streams, config.digits_per_stream
+    total = n_s * d
+    n_pads = len(config.feature_pads) + 1
+    return Recording(
+        pads=stream.pad_voltages.reshape(total, n_pads, STEPS_PER_DIGIT),
+        input=stream.volts.reshape(total, STEPS_PER_DIGIT),
+        labels=np.tile(np.asarray(config.digits, dtype=np.int64), n_s * config.repeats),
+        dt_s=config.dt,
+        pad_numbers=(*config.feature_pads, config.exclusion_pad),
+        n_train=config.train_streams * d,
+        source_pad=config.source_pad,
+        drain_pads=(config.drain_pad,),
+        kind="simulated",
+        v_min=config.v_min,
+        v_max=config.v_max,
+        source_current=stream.source_current.reshape(total, STEPS_PER_DIGIT),
+        conductance=stream.conductance.reshape(total, STEPS_PER_DIGIT),
+        stimulus=images.reshape(total, STEPS_PER_DIGIT),
+        stream=np.repeat(np.arange(n_s, dtype=np.int32), d),
+        device={
+            "model": "simulated nanowire network",
+            "n_wires": config.n_wires,
+            "network_seed": config.network_seed,
+            "chip_size_um": config.chip_size_um,
+            "junction": config.junction,
+        },
+        config=config.to_dict(),
+    )
+
+
+RECORDING_STAMP = "recording.json"
+
+
+def recording_sequence_config(path: str | Path) -> dict[str, Any]:
+    """The sequence settings a recording carries ({} if none).
+
+    A recording exported from a sequence run (:func:`sequence_recording`) stores
+    that run's :class:`SequenceConfig`; the ``sequence --recording`` command starts
+    from it, so that the run on the recording repeats the simulated one unless told
+    otherwise. Any other ``config`` (or an unreadable file, which
+    :func:`run_sequence` then reports) gives {}.
+    """
+    from dataclasses import fields
+
+    import h5py
+
+    from nwnrc.recording import is_recording
+
+    if not is_recording(path):
+        return {}
+    with h5py.File(path, "r") as f:
+        raw = f.attrs.get("config")
+    try:
+        data = json.loads(raw) if raw is not None else {}
+    except (TypeError, json.JSONDecodeError):
+        return {}
+    known = {f.name for f in fields(SequenceConfig)}
+    if isinstance(data, dict) and "sequence" in data and set(data) <= known:
+        return dict(data)
+    return {}
+
+
+def _stamp_run(
+    out: Path, config: SequenceConfig, source: dict[str, Any] | None
+) -> None:
+    """Refuse a run folder of another configuration or data source; stamp it."""
+    stamp = out / "config.json"
+    rec_stamp = out / RECORDING_STAMP
+    if stamp.exists() and json.loads(stamp.read_text()) != config.to_dict():
+        raise ConfigError(
+            f"{out} holds a run with a different configuration; use another --out "
+            "folder or delete it"
+        )
+    if source is None and rec_stamp.exists():
+        raise ConfigError(
+            f"{out} holds a run on a recording; use another --out folder for a "
+            "simulated run"
+        )
+    if source is not None:
+        if (out / "stream").exists():
+            raise ConfigError(
+                f"{out} holds a simulated run; use another --out folder for a run on "
+                "a recording"
+            )
+        if rec_stamp.exists():
+            before = json.loads(rec_stamp.read_text())
+            if before.get("sha256") != source["sha256"]:
+                raise ConfigError(
+                    f"{out} holds a run on another recording ({before.get('path')}); "
+                    "use another --out folder or delete it"
+                )
+    out.mkdir(parents=True, exist_ok=True)
+    if source is not None:
+        write_json(rec_stamp, {"path": source["path"], "sha256": source["sha256"]})
+    write_json(stamp, config.to_dict())
+
+
 # ----------------------------------------------------------------------- run
 def run_sequence(
     config: SequenceConfig,
@@ -1085,6 +1725,7 @@ def run_sequence(
     cache_dir: str | Path | None = None,
     progress: ProgressFactory | None = None,
     figures: bool = True,
+    recording: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run the sequence-memory experiment end to end; write ``out_dir/metrics.json``.
 
@@ -1093,13 +1734,16 @@ def run_sequence(
     config : SequenceConfig
     out_dir : path
         Run folder. A run interrupted in the same folder with the same configuration
-        resumes where it stopped; a different configuration is refused.
+        (and recording) resumes where it stopped; a different one is refused.
     data_path, cache_dir : path, optional
-        Passed to :func:`nwnrc.data.load_mnist`.
+        Passed to :func:`nwnrc.data.load_mnist` (not used with ``recording``).
     progress : callable, optional
         A ``tqdm``-like factory for progress bars; silent by default.
     figures : bool
         Write the figures beside metrics.json.
+    recording : path, optional
+        An HDF5 recording (:mod:`nwnrc.recording`) whose readouts stand in for the
+        simulated device stream (see Notes).
 
     Returns
     -------
@@ -1109,70 +1753,129 @@ def run_sequence(
     Raises
     ------
     ConfigError
-        If ``out_dir`` holds a run of another configuration, or a split lacks digits.
+        If ``out_dir`` holds a run of another configuration or data source, or a
+        split lacks digits.
+    DataError
+        If the recording is broken or does not fit the task (see Notes).
 
     Notes
     -----
-    Limitations: the streams are independent runs of one simulated network, not one
-    stream cut into pieces, so the training windows come from ``train_streams``
-    separate histories. The RLS reconstructor keeps a square matrix of the feature
-    count (``(len(feature_pads) + 1) * 784 * (L - 1)``, 10,976 at L = 8 with one
-    feature pad: about 1 GB in float64); the work per window grows with its square.
+    On a recording, the readouts are read as follows (a :class:`DataError` names
+    what does not fit):
+
+    - Samples are digits of 784 steps. The ``stream`` ids give the streams (none:
+      one stream); the streams must be of equal length, whole repetitions of
+      ``config.sequence``, and the labels must follow the sequence repeated from
+      the start of every stream.
+    - Several streams: ``n_train`` must end a stream; the streams before it train,
+      the others are held out, exactly as the lanes of a simulated run. One stream:
+      the training windows are those whose ``max_window`` digits all lie before
+      digit ``n_train`` (after the washout), the held-out windows those that start
+      at ``n_train`` or later; the windows that would straddle ``n_train`` are not
+      used, so no held-out digit enters a training window. Every sequence position
+      needs a window in both parts.
+    - ``feature_pads`` and ``exclusion_pad`` are looked up in ``pad_numbers``.
+    - The conductance is the recorded one; else ``source_current / input`` where
+      ``|input| >= G_MIN_INPUT_FRACTION * max(|v_min|, |v_max|)``, the last
+      defined value held over the other steps (:func:`conductance_from_current`;
+      a :class:`DataWarning` when that is most steps). It must be positive.
+    - The targets are the ``stimulus`` where stored, else ``input_values()``.
+    - ``repeats``, ``train_streams``, ``test_streams`` (0 for one stream),
+      ``v_min``, ``v_max`` (the input's range where the recording gives none),
+      ``dt``, ``source_pad`` and ``drain_pad`` (-1 where unknown) are taken from the
+      recording; the network fields of ``config`` describe no recorded device and
+      are not used.
+    - The measurements that probe the simulated device itself
+      (:data:`DEVICE_PROBES`: the ends of its conductance scale, its final filament
+      states, its relaxation after the stream, its junction forgetting time) are
+      skipped; ``metrics["device_probes"]`` lists them. Everything else (the
+      reconstructors, exclusion, controls, conductance range and ink correlations)
+      runs the same code on the same arrays, so a simulated run and the run on its
+      exported recording (:func:`sequence_recording`) give identical metrics
+      apart from those and the data source (``data_source``, ``recording``).
+
+    Limitations: the simulated streams are independent runs of one simulated
+    network, not one stream cut into pieces, so the training windows come from
+    ``train_streams`` separate histories. The RLS reconstructor keeps a square
+    matrix of the feature count (``(len(feature_pads) + 1) * 784 * (L - 1)``,
+    10,976 at L = 8 with one feature pad: about 1 GB in float64); the work per
+    window grows with its square. On a recording, streams of unequal length and a
+    split inside one of several streams are refused rather than handled.
     """
     from nwnrc.analysis._ssim import ssim_batch
-    from nwnrc.data import load_mnist
 
     progress = progress or no_progress
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = out / "config.json"
-    if stamp.exists() and json.loads(stamp.read_text()) != config.to_dict():
-        raise ConfigError(
-            f"{out} holds a run with a different configuration; use another --out "
-            "folder or delete it"
-        )
-    write_json(stamp, config.to_dict())
     t_start = time.perf_counter()
+    device = None
+    source: _Source | None = None
+    if recording is None:
+        if config.test_streams < 1:
+            raise ConfigError(
+                f"test_streams must be at least 1 for a simulated run (the held-out "
+                f"streams), got {config.test_streams}"
+            )
+        _stamp_run(out, config, None)
+        from nwnrc.data import load_mnist
 
-    mnist = load_mnist(cache_dir=cache_dir, path=data_path)
-    logger.info("MNIST from %s", mnist.source)
-    index = draw_sequence_digits(config, mnist.train_labels, mnist.test_labels)
-    n_tr = config.train_streams
-    images = np.concatenate(
-        [mnist.train_images[index[:n_tr]], mnist.test_images[index[n_tr:]]]
-    ).astype(np.float32)
-    logger.info(
-        "sequence %s: %d streams x %d repetitions, seed %d",
-        config.sequence,
-        config.n_streams,
-        config.repeats,
-        config.seed,
+        mnist = load_mnist(cache_dir=cache_dir, path=data_path)
+        logger.info("MNIST from %s", mnist.source)
+        data_source = mnist.source
+        index = draw_sequence_digits(config, mnist.train_labels, mnist.test_labels)
+        n_tr = config.train_streams
+        images = np.concatenate(
+            [mnist.train_images[index[:n_tr]], mnist.test_images[index[n_tr:]]]
+        ).astype(np.float32)
+        logger.info(
+            "sequence %s: %d streams x %d repetitions, seed %d",
+            config.sequence,
+            config.n_streams,
+            config.repeats,
+            config.seed,
+        )
+
+        # 1. the device stream
+        device = build_device(config)
+        stream = stream_sequence(config, out, images, progress, device=device)
+        layout = _Layout.of_streams(config)
+    else:
+        # 1. the recorded stream
+        source = _recording_source(config, recording)
+        config, stream, images, layout = (
+            source.config,
+            source.stream,
+            source.images,
+            source.layout,
+        )
+        _stamp_run(out, config, source.info)
+        data_source = f"recording {source.info['path']}"
+    t_stream = time.perf_counter() - t_start
+    dynamic, memory, relax_record = _memory_measurements(
+        config, stream, images, layout, device
     )
 
-    # 1. the device stream
-    device = build_device(config)
-    stream = stream_sequence(config, out, images, progress, device=device)
-    t_stream = time.perf_counter() - t_start
-    dynamic, memory, relax_record = _memory_measurements(config, stream, images, device)
-
     # 2. the reconstructors
-    channels = _Channels(config, stream, images)
+    period = len(config.sequence)
+    channels = _Channels(config, stream, images, layout)
     y_test, pos_test = channels.targets_of("test")
     y_train, pos_train = channels.targets_of("train")
     class_means = np.stack(
-        [y_train[pos_train == p].mean(axis=0) for p in range(len(config.sequence))]
+        [y_train[pos_train == p].mean(axis=0) for p in range(period)]
     )
     class_mean_ssim = ssim_batch(
         y_test.reshape(-1, IMAGE_SIDE, IMAGE_SIDE),
         class_means[pos_test].reshape(-1, IMAGE_SIDE, IMAGE_SIDE),
         win_size=config.ssim_win_size,
     )
-    # examples: the first repetitions of the first test stream (test windows of
-    # several streams are interleaved in time)
-    s_test, _ = channels.order("test")
-    example_rows = np.flatnonzero(s_test == n_tr)[
-        : config.examples * len(config.sequence)
-    ]
+    # examples: the first repetitions of the first held-out stream from a first
+    # sequence position on (test windows of several streams are interleaved in time)
+    s_test, t_test = channels.order("test")
+    s_ex = layout.test_streams[0]
+    rows = np.flatnonzero(s_test == s_ex)
+    starts = rows[t_test[rows] % period == 0]
+    rows = rows[rows >= starts[0]]
+    example_rows = rows[: config.examples * period]
+    test_first = int(t_test[starts[0]])
 
     results: dict[str, dict[str, Any]] = {}
     examples: dict[str, NDArray[np.float32]] = {}
@@ -1209,8 +1912,18 @@ def run_sequence(
         "test": int(y_test.shape[0]),
         "test_per_position": int(np.sum(pos_test == 0)),
     }
+    metrics["split"] = layout.describe()
     metrics["config"] = config.to_dict()
-    metrics["data_source"] = mnist.source
+    metrics["data_source"] = data_source
+    if source is not None:
+        metrics["recording"] = source.info
+        metrics["device_probes"] = {
+            "skipped": list(DEVICE_PROBES),
+            "reason": "they probe the simulated device itself (its conductance with "
+            "no filament and with every junction formed, its final filament states, "
+            "its relaxation once the input stops, its junction model); a recording "
+            "holds only the readouts of the stream",
+        }
     write_json(out / "metrics.json", metrics)
     write_json(
         out / "timing.json",
@@ -1222,10 +1935,8 @@ def run_sequence(
     )
 
     # figure data: kept small, beside metrics.json
-    s_ex = n_tr  # the first test stream
-    reps = min(3, config.repeats - config.washout_repeats)
-    first = config.washout_repeats * len(config.sequence)
-    span = slice(first, first + reps * len(config.sequence))
+    reps = min(3, (layout.digits_per_stream - test_first) // period)
+    span = slice(test_first, test_first + reps * period)
     ex_targets = y_test[example_rows].astype(np.float32)
     write_npz(
         out / "figure-data.npz",

@@ -21,7 +21,9 @@ def register(subparsers: Any) -> None:
             "digit of a window of L digits from the pad voltage and conductance "
             "readouts of the L - 1 digits after it, and score the held-out "
             "repetitions by SSIM per digit and per L, with a memory-exclusion "
-            "experiment and memoryless controls. The default takes a few minutes."
+            "experiment and memoryless controls. The default takes a few minutes. "
+            "With --recording the readouts of a recorded (or exported) stream "
+            "stand in for the simulated device."
         ),
     )
     p.add_argument("--sequence", help="the repeated digit sequence (default 14751479)")
@@ -67,12 +69,48 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=_sequence)
 
 
+#: flags that describe the simulated stream: a recording brings its own
+_STREAM_FLAGS = {
+    "repeats": "--repeats",
+    "train_streams": "--train-streams",
+    "test_streams": "--test-streams",
+    "v_max": "--v-max",
+    "v_min": "--v-min",
+    "wires": "--wires",
+    "network_seed": "--network-seed",
+    "junction": "--junction",
+    "data": "--data",
+}
+
+
 def _sequence(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from nwnrc.experiments._sequence import SequenceConfig, run_sequence
+    from nwnrc.errors import ConfigError
+    from nwnrc.experiments._sequence import (
+        SequenceConfig,
+        recording_sequence_config,
+        run_sequence,
+    )
 
-    config = SequenceConfig.from_dict(read_config_file(args.config, "SequenceConfig"))
+    recording = getattr(args, "recording", None)
+    base: dict[str, Any] = {}
+    if recording is not None:
+        given = [
+            flag
+            for key, flag in _STREAM_FLAGS.items()
+            if getattr(args, key) is not None
+        ]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)} set(s) up a simulated stream; with "
+                "--recording the stream, its encoding and its split come from the "
+                "file: leave them out"
+            )
+        # a recording exported from a sequence run carries that run's settings
+        base = recording_sequence_config(recording)
+    base.update(read_config_file(args.config, "SequenceConfig"))
+    config = SequenceConfig.from_dict(base)
     overrides = {
         "sequence": args.sequence,
         "repeats": args.repeats,
@@ -107,6 +145,7 @@ def _sequence(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         progress=progress_bars(args),
         figures=not args.no_figures,
+        recording=recording,
     )
     _print_summary(metrics, args.out)
     return 0
@@ -145,6 +184,11 @@ def _print_summary(metrics: dict[str, Any], out: Path) -> None:
         )
     lines.append(f"class-mean image: {ctl['class_mean']['ssim_mean']:.3f}")
     dyn = metrics["conductance_dynamic_range"]
+    if "device_probes" in metrics:
+        lines.append(
+            "on a recording: skipped the device probes (conductance scale, "
+            "relaxation); see metrics.json"
+        )
     lines.append(
         f"conductance: {dyn['whole_stream_decades']:.2f} decades over the stream, "
         f"{dyn['steady_state_p1_p99_decades']:.2f} (1-99 %) after the washout"
