@@ -26,7 +26,9 @@ def register(subparsers: Any) -> None:
             "the training stream in the online learner's order (with mean |dW| where "
             "the run has it), per-class specific-information maps after training, "
             "their correlation with per-class accuracy, and the paper's three "
-            "findings. Writes RUN_DIR/mi/metrics.json and figures."
+            "findings. A run made from a recording (nwnrc mnist --recording) is "
+            "read from that recording, with its input stream. Writes "
+            "RUN_DIR/mi/metrics.json and figures."
         ),
     )
     mi.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run folder")
@@ -50,8 +52,19 @@ def register(subparsers: Any) -> None:
         default=2000,
         help="training digits used by the KSG cross-check (default 2000)",
     )
-    mi.add_argument("--data", type=Path, help="local MNIST (.npz, IDX folder, .pkl.gz)")
+    mi.add_argument(
+        "--data",
+        type=Path,
+        help="local MNIST (.npz, IDX folder, .pkl.gz), for a run folder whose "
+        "stream predates the stored input",
+    )
     mi.add_argument("--cache-dir", type=Path, help="where MNIST is cached")
+    mi.add_argument(
+        "--recording",
+        type=Path,
+        metavar="FILE",
+        help="for a run made from a recording that has moved: its present path",
+    )
     mi.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     mi.add_argument("--no-progress", action="store_true", help="no progress bars")
     mi.set_defaults(handler=_mi)
@@ -84,6 +97,7 @@ def _mi(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         progress=progress,
         figures=not args.no_figures,
+        recording=args.recording,
     )
     _print_summary(metrics, args.run_dir / "mi")
     return 0

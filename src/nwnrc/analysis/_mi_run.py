@@ -16,8 +16,14 @@ present, ``metrics.json``) and measures, in bits, with the binned estimator of
    numbers and the criterion used.
 
 The channels are the readout pads (keyed by pad number), the network conductance
-and the input voltage stream, rebuilt from MNIST (the stream stores only what the
-device gave).
+(where the readouts hold it) and the input voltage stream: the one stored with the
+readouts, or for a run folder written before the store kept it, rebuilt from MNIST.
+
+A run made from a recording (``nwnrc mnist --recording``) is read from that
+recording, which the folder names with its size and SHA-256 (``recording.json``):
+the first ``n_train`` training and ``n_test`` test samples of the run's config, its
+channels, and the recording's input stream. A run and a run on its exported
+recording give the same MI.
 
 The counts are gathered in two passes over ``features.h5`` in chunks of rows (a
 first for the per-cell ranges that fix the bins, a second for the counts), so memory
@@ -219,21 +225,58 @@ class _Run:
     config: dict[str, Any]
     config_source: str
     metrics: dict[str, Any]
+    pad_positions: list[int]
+    has_conductance: bool
+    has_input: bool
+    recording: dict[str, Any] | None
 
 
-def _read_run(run_dir: Path) -> _Run:
+def _run_features(
+    run_dir: Path, recording: str | Path | None
+) -> tuple[Path, dict[str, Any] | None]:
+    """The readouts of a run folder: its stream, or the recording it was made from."""
+    from nwnrc.experiments._mnist import RECORDING_STAMP, file_sha256
+
+    stamp_path = run_dir / RECORDING_STAMP
+    if not stamp_path.exists():
+        if recording is not None:
+            raise ConfigError(
+                f"{run_dir} was not made from a recording (no {RECORDING_STAMP}); "
+                "leave out --recording"
+            )
+        features = run_dir / "stream" / "features.h5"
+        if not features.exists():
+            raise DataError(
+                f"no device stream at {features}; run `nwnrc mnist --out {run_dir}` "
+                "first, or give the folder of a finished run"
+            )
+        return features, None
+    stamp = json.loads(stamp_path.read_text())
+    features = Path(recording if recording is not None else stamp["path"])
+    if not features.is_file():
+        raise DataError(
+            f"{run_dir} was made from the recording {stamp['path']}, which is not at "
+            f"{features}; give its present path with --recording"
+        )
+    size = features.stat().st_size
+    if size != stamp.get("size_bytes") or file_sha256(features) != stamp.get("sha256"):
+        raise DataError(
+            f"{features} is not the recording that {run_dir} was made from (its size "
+            f"or SHA-256 differs from {RECORDING_STAMP}); give that recording"
+        )
+    return features, stamp
+
+
+def _read_run(run_dir: Path, recording: str | Path | None = None) -> _Run:
     import h5py
 
-    features = run_dir / "stream" / "features.h5"
-    if not features.exists():
-        raise DataError(
-            f"no device stream at {features}; run `nwnrc mnist --out {run_dir}` "
-            "first, or give the folder of a finished run"
-        )
+    features, stamp = _run_features(run_dir, recording)
     with h5py.File(features, "r") as f:
-        for key in ("pads", "conductance", "labels"):
+        for key in ("pads", "labels"):
             if key not in f:
                 raise DataError(f"{features} has no '{key}' dataset; not a run store")
+        if stamp is None and "conductance" not in f:
+            raise DataError(f"{features} has no 'conductance' dataset; not a run store")
         n_samples, n_pads, n_steps = f["pads"].shape
         if n_steps != STEPS_PER_DIGIT:
             raise DataError(
@@ -243,10 +286,10 @@ def _read_run(run_dir: Path) -> _Run:
         labels = np.asarray(f["labels"][...], dtype=np.int64)
         n_train = int(f.attrs.get("n_train", n_samples))
         pads = [int(p) for p in np.asarray(f.attrs.get("pad_numbers", range(n_pads)))]
+        has_conductance = "conductance" in f
+        has_input = "input" in f
     if not 1 <= n_train <= n_samples:
         raise DataError(f"{features}: n_train={n_train} outside 1..{n_samples}")
-    if labels.min() < 0 or labels.max() >= N_CLASSES:
-        raise DataError(f"{features}: labels outside 0..9")
 
     metrics: dict[str, Any] = {}
     metrics_path = run_dir / "metrics.json"
@@ -259,13 +302,54 @@ def _read_run(run_dir: Path) -> _Run:
         source = "stream/stream-config.json (no metrics.json config)"
     else:
         config, source = {}, "none found"
-    if int(config.get("n_train", n_train)) != n_train:
+    positions = list(range(len(pads)))
+    if stamp is not None:
+        # the run took the first n_train training and n_test test samples of the
+        # recording, and the pads of its channels
+        try:
+            run_train, run_test = int(config["n_train"]), int(config["n_test"])
+            channels = [int(p) for p in config["channels"]]
+        except KeyError as exc:
+            raise DataError(
+                f"{run_dir}: a run on a recording needs its config (n_train, n_test, "
+                f"channels) in metrics.json; {exc} is missing: finish the run first"
+            ) from None
+        if (
+            run_train > n_train
+            or run_test > n_samples - n_train
+            or not set(channels) <= set(pads)
+        ):
+            raise DataError(
+                f"{run_dir}: its config (n_train={run_train}, n_test={run_test}, "
+                f"channels {channels}) does not fit {features} ({n_train} training, "
+                f"{n_samples - n_train} test samples, pads {pads})"
+            )
+        labels = np.concatenate(
+            [labels[:run_train], labels[n_train : n_train + run_test]]
+        )
+        positions = [pads.index(p) for p in channels]
+        pads, n_train, n_samples = channels, run_train, run_train + run_test
+    elif int(config.get("n_train", n_train)) != n_train:
         raise DataError(
             f"{run_dir}: the config says n_train={config['n_train']} but the stream "
             f"holds {n_train} training digits; the folder is inconsistent"
         )
+    if labels.min() < 0 or labels.max() >= N_CLASSES:
+        raise DataError(f"{features}: labels outside 0..9")
     return _Run(
-        run_dir, features, n_train, n_samples, pads, labels, config, source, metrics
+        run_dir,
+        features,
+        n_train,
+        n_samples,
+        pads,
+        labels,
+        config,
+        source,
+        metrics,
+        positions,
+        has_conductance,
+        has_input,
+        stamp,
     )
 
 
@@ -274,8 +358,11 @@ def _input_pixels(
     images: Any,
     data_path: str | Path | None,
     cache_dir: str | Path | None,
-) -> tuple[NDArray[np.float32], str]:
-    """Pixels of the whole stream in stored order, (samples, 784) in [0, 1]."""
+) -> tuple[NDArray[np.float32] | None, str]:
+    """Pixels of the whole stream in stored order, (samples, 784) in [0, 1].
+
+    None where the readouts hold the input stream and no images are given.
+    """
     if images is not None:
         pix = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
         if pix.shape != (run.n_samples, STEPS_PER_DIGIT):
@@ -284,6 +371,8 @@ def _input_pixels(
                 f"(or 28 x 28), got {np.shape(images)}"
             )
         return pix, "given"
+    if run.has_input:
+        return None, f"the input stream stored with the readouts ({run.features})"
     from nwnrc.data import load_mnist
 
     cfg = run.config
@@ -322,18 +411,22 @@ def analyse_mi(
     cache_dir: str | Path | None = None,
     progress: ProgressFactory = no_progress,
     figures: bool = True,
+    recording: str | Path | None = None,
 ) -> dict[str, Any]:
     """Measure I(class; readout) of an MNIST run; write ``RUN_DIR/mi/``.
 
     Parameters
     ----------
     run_dir : path
-        A run folder of ``nwnrc mnist`` (``stream/features.h5`` at least).
+        A run folder of ``nwnrc mnist`` (``stream/features.h5`` at least, or for a
+        run on a recording ``recording.json`` and ``metrics.json``).
     settings : MiSettings, optional
         Estimator and analysis settings (defaults: 16 bins, no KSG).
     images : array_like, optional
         Pixels in [0, 1] of every digit of the stream, in stored order,
-        (samples, 784) or (samples, 28, 28). Default: rebuilt from MNIST as
+        (samples, 784) or (samples, 28, 28); the input channel is then
+        ``v_min + (v_max - v_min) * pixel``. Default: the input stream stored
+        with the readouts, or where the store predates it, rebuilt from MNIST as
         ``nwnrc mnist`` built the stream.
     data_path, cache_dir : path, optional
         Passed to :func:`nwnrc.data.load_mnist` when the images are rebuilt.
@@ -341,6 +434,9 @@ def analyse_mi(
         A ``tqdm``-like factory for progress bars; silent by default.
     figures : bool
         Write the PNG figures.
+    recording : path, optional
+        For a run on a recording that has moved since: its present path (it must
+        have the size and SHA-256 that the run folder names).
 
     Returns
     -------
@@ -354,7 +450,9 @@ def analyse_mi(
     Raises
     ------
     DataError
-        If the folder holds no stream, or MNIST does not give the stream's labels.
+        If the folder holds no stream, MNIST does not give the stream's labels, or
+        the recording of a run on a recording is not where the folder says (or is
+        another file).
 
     Notes
     -----
@@ -371,7 +469,7 @@ def analyse_mi(
     settings = settings or MiSettings()
     root = Path(run_dir)
     t_start = time.perf_counter()
-    run = _read_run(root)
+    run = _read_run(root, recording)
     pixels, input_source = _input_pixels(run, images, data_path, cache_dir)
     v_min = float(run.config.get("v_min", 0.0))
     v_max = float(run.config.get("v_max", 1.0))
@@ -385,9 +483,22 @@ def analyse_mi(
         input_source,
     )
 
-    names = [str(p) for p in run.pad_numbers] + ["conductance", "input"]
+    names = [str(p) for p in run.pad_numbers]
+    names += ["conductance"] if run.has_conductance else []
+    names += ["input"]
     n_ch = len(names)
     n_pads = len(run.pad_numbers)
+    all_pads = run.pad_positions == list(range(n_pads))
+
+    def input_volts(f: Any, rows: slice | NDArray[np.int64]) -> NDArray[np.float64]:
+        if pixels is None:
+            return np.asarray(f["input"][rows], dtype=np.float64)
+        return v_min + (v_max - v_min) * pixels[rows].astype(np.float64)
+
+    def pad_values(f: Any, rows: slice | NDArray[np.int64]) -> NDArray[Any]:
+        block = f["pads"][rows]
+        return block if all_pads else block[:, run.pad_positions]
+
     n_tr = run.n_train
     order = np.random.default_rng(seed).permutation(n_tr)
     rank = np.empty(n_tr, dtype=np.int64)
@@ -410,30 +521,30 @@ def analyse_mi(
             for a in range(0, n_tr, settings.chunk_rows):
                 b = min(n_tr, a + settings.chunk_rows)
                 out = np.empty((b - a, n_ch, STEPS_PER_DIGIT), dtype=np.float64)
-                out[:, :n_pads] = f["pads"][a:b]
-                out[:, n_pads] = f["conductance"][a:b]
-                out[:, n_pads + 1] = v_min + (v_max - v_min) * pixels[a:b].astype(
-                    np.float64
-                )
+                out[:, :n_pads] = pad_values(f, slice(a, b))
+                if run.has_conductance:
+                    out[:, n_pads] = f["conductance"][a:b]
+                out[:, n_ch - 1] = input_volts(f, slice(a, b))
                 yield a, b, out
                 bar.update(b - a)
 
     # pass 1: the bin edges of every cell, from evenly spaced training digits (and,
     # for equal widths, the extremes over all of them). Readouts are float32 on
-    # disk, so their sample is kept as float32 without loss; the input's is rebuilt
-    # in float64 from the pixels, as in pass 2.
+    # disk, so their sample is kept as float32 without loss; the input's is kept in
+    # float64, as pass 2 sees it (rebuilt from pixels where it is not stored).
     stride = max(1, math.ceil(n_tr / settings.range_samples))
-    picked_rows = np.arange(0, n_tr, stride)
     picked = []
+    picked_input = []
     lo_all = np.full((n_ch, STEPS_PER_DIGIT), np.inf)
     hi_all = np.full((n_ch, STEPS_PER_DIGIT), -np.inf)
     for a, _, values in chunks("MI: bins"):
         np.minimum(lo_all, values.min(axis=0), out=lo_all)
         np.maximum(hi_all, values.max(axis=0), out=hi_all)
         picked.append(values[(-a) % stride :: stride, : n_ch - 1].astype(np.float32))
+        picked_input.append(values[(-a) % stride :: stride, n_ch - 1])
     sample = np.concatenate(picked)
-    del picked
-    input_sample = v_min + (v_max - v_min) * pixels[picked_rows].astype(np.float64)
+    input_sample = np.concatenate(picked_input)
+    del picked, picked_input
     edges = np.empty((n_ch, STEPS_PER_DIGIT, settings.n_bins - 1))
     for i in range(n_ch):
         edges[i] = bin_edges(
@@ -464,6 +575,8 @@ def analyse_mi(
 
     metrics: dict[str, Any] = {
         "run_dir": str(root),
+        "features": str(run.features),
+        **({"recording": run.recording} if run.recording is not None else {}),
         "n_train": n_tr,
         "channels": names,
         "class_entropy_bits": h_class,
@@ -528,7 +641,7 @@ def analyse_mi(
         )
     if settings.ksg:
         metrics["ksg_check"] = _ksg_check(
-            run, pixels, order, names, settings, v_min, v_max, mi_steps, progress
+            run, order, names, settings, mi_steps, progress, pad_values, input_volts
         )
     metrics["findings"] = _findings(metrics, names, n_pads, settings)
     metrics["estimator"] = {
@@ -552,8 +665,12 @@ def analyse_mi(
         "Miller-Madow corrected, clipped to [0, log2(1/p(c))]",
         "order": f"shuffle 0: numpy default_rng({seed}).permutation(n_train)",
         "order_seed_from": run.config_source if "seed" in run.config else "default 0",
-        "input": f"v_min + (v_max - v_min) * pixel with v_min={v_min}, "
-        f"v_max={v_max}; pixels from {input_source}",
+        "input": (
+            "the input voltages stored with the readouts"
+            if pixels is None
+            else f"v_min + (v_max - v_min) * pixel with v_min={v_min}, "
+            f"v_max={v_max}; pixels from {input_source}"
+        ),
         "settings": asdict(settings),
     }
 
@@ -748,14 +865,13 @@ def _correlation(
 
 def _ksg_check(
     run: _Run,
-    pixels: NDArray[np.float32],
     order: NDArray[np.int64],
     names: list[str],
     settings: MiSettings,
-    v_min: float,
-    v_max: float,
     mi_full: NDArray[np.float64],
     progress: ProgressFactory,
+    pad_values: Callable[[Any, NDArray[np.int64]], NDArray[Any]],
+    input_volts: Callable[[Any, NDArray[np.int64]], NDArray[np.float64]],
 ) -> dict[str, Any]:
     """KSG against binned, both on the same subsample, at every k-th step."""
     import h5py
@@ -763,11 +879,14 @@ def _ksg_check(
     n = min(settings.ksg_samples, run.n_train)
     rows = np.sort(order[:n])
     steps = np.arange(0, STEPS_PER_DIGIT, settings.ksg_step_stride)
+    parts = []
     with h5py.File(run.features, "r") as f:
-        pads = np.asarray(f["pads"][rows][:, :, steps], dtype=np.float64)
-        cond = np.asarray(f["conductance"][rows][:, steps], dtype=np.float64)
-    inp = v_min + (v_max - v_min) * pixels[rows][:, steps].astype(np.float64)
-    values = np.concatenate([pads, cond[:, None], inp[:, None]], axis=1)
+        parts.append(np.asarray(pad_values(f, rows)[:, :, steps], dtype=np.float64))
+        if run.has_conductance:
+            cond = np.asarray(f["conductance"][rows][:, steps], dtype=np.float64)
+            parts.append(cond[:, None])
+        parts.append(input_volts(f, rows)[:, None, steps])
+    values = np.concatenate(parts, axis=1)
     y = run.labels[rows]
     binned = binned_mutual_information(
         values,

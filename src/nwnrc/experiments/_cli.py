@@ -73,6 +73,8 @@ def _mnist(args: argparse.Namespace) -> int:
     from nwnrc.experiments import MnistConfig, run_mnist
 
     base = read_config_file(args.config, "MnistConfig")
+    if args.recording is not None:
+        return _mnist_on_recording(args, base)
     config = MnistConfig.full(**base) if args.full else MnistConfig.from_dict(base)
     overrides = {
         "n_train": args.train,
@@ -102,6 +104,48 @@ def _mnist(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mnist_on_recording(args: argparse.Namespace, base: dict[str, Any]) -> int:
+    from nwnrc.errors import ConfigError
+    from nwnrc.experiments import run_mnist
+    from nwnrc.experiments._mnist import recording_config
+
+    fixed = {
+        "--full": args.full,
+        "--val": args.val,
+        "--v-max": args.v_max is not None,
+        "--v-min": args.v_min is not None,
+        "--wires": args.wires is not None,
+        "--network-seed": args.network_seed is not None,
+        "--junction": args.junction is not None,
+        "--data": args.data is not None,
+        "--cache-dir": args.cache_dir is not None,
+    }
+    given = [flag for flag, on in fixed.items() if on]
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)} cannot be used with --recording: the recording "
+            "fixes the device, the input encoding and the digits; leave them out"
+        )
+    overrides = {
+        "n_train": args.train,
+        "n_test": args.test,
+        "shuffles": args.shuffles,
+        "channels": list(args.channels) if args.channels else None,
+        "methods": list(args.methods) if args.methods else None,
+    }
+    fields = {**base, **{k: v for k, v in overrides.items() if v is not None}}
+    config = recording_config(args.recording, **fields)
+    metrics = run_mnist(
+        config,
+        args.out,
+        progress=progress_bars(args),
+        figures=not args.no_figures,
+        recording=args.recording,
+    )
+    _print_summary(metrics, args.out)
+    return 0
+
+
 def _print_summary(metrics: dict[str, Any], out: Path) -> None:
     rows = []
     for key, name in (
@@ -117,6 +161,8 @@ def _print_summary(metrics: dict[str, Any], out: Path) -> None:
         method = key.split("_")[0]
         base = metrics["input_channel_accuracy"][method]["mean"] * 100
         rows.append(f"  {name:<11} {accs}   raw pixels {base:5.1f}%")
+    if "recording" in metrics:
+        print(f"readouts from {metrics['data_source']}", file=sys.stdout)
     print("test accuracy (mean over shuffles):", file=sys.stdout)
     print("\n".join(rows), file=sys.stdout)
     print(f"metrics and figures in {out}/", file=sys.stdout)
@@ -136,6 +182,13 @@ def add_run_arguments(p: Any, config_name: str, default_out: str) -> None:
         type=Path,
         default=Path(default_out),
         help=f"run folder (default {default_out}); a rerun resumes",
+    )
+    p.add_argument(
+        "--recording",
+        type=Path,
+        metavar="FILE",
+        help="an nwnrc recording (HDF5, from `nwnrc import` or `nwnrc export`) whose "
+        "readouts stand in for the simulated device",
     )
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -24,25 +24,39 @@ the junctions), and not on any earlier one for the default preset and amplitudes
 
 Every stage can be interrupted and resumed: the stream from its last finished piece,
 the readouts from their last finished (method, channels, shuffle) result.
+
+On a recording (``run_mnist(..., recording=path)``, ``nwnrc mnist --recording``), the
+device stream is not run: the readouts, labels, training count and input stream of an
+``nwnrc`` recording (a measured device, or an exported simulated run) stand in for
+the simulated ones. The device stream is itself written as a recording
+(``stream/features.h5``), and both routes go through one readout stage
+(:func:`readout_data` and the learners), so a run and a run on its exported
+recording give the same metrics.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from nwnrc._atomic import write_json
 from nwnrc._progress import no_progress
-from nwnrc.errors import ConfigError
+from nwnrc.errors import ConfigError, DataError
 from nwnrc.experiments._config import DEVICE_FIELDS, ConfigDict, simulated_device
+
+if TYPE_CHECKING:
+    from nwnrc.recording import Recording
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +64,11 @@ STEPS_PER_DIGIT = 784
 #: Largest input voltage a config accepts, V.
 MAX_VOLTS = 100.0
 N_CLASSES = 10
+#: File in a run folder that names the recording the run was made from.
+RECORDING_STAMP = "recording.json"
+#: Config fields that a recording's own config (an exported simulated run) supplies
+#: to a run on it, besides the header's input encoding and time step.
+_RECORDING_FIELDS = (*DEVICE_FIELDS, "eval_split")
 
 
 @dataclass(frozen=True)
@@ -205,7 +224,7 @@ def stream_digits(
     Resumes from the last finished piece; returns at once if the store is complete.
     """
     from nwnrc.data import encode_images
-    from nwnrc.data._store import FeatureStore
+    from nwnrc.data._store import FeatureStore, StreamHeader
     from nwnrc.device._stream import ReplicaPlan, stream_pieces
 
     store = FeatureStore(out_dir / "stream")
@@ -229,6 +248,8 @@ def stream_digits(
     def volts(idx: NDArray[np.int64]) -> NDArray[np.float64]:
         return encode_images(flat[idx], config.v_min, config.v_max)
 
+    description = device.describe()
+
     t0 = time.perf_counter()
     bar = progress(total=n_pieces, initial=start, desc="device stream", unit="piece")
     if start:
@@ -247,6 +268,7 @@ def stream_digits(
             r, k = piece.indices.shape
             pads = piece.output.pad_voltages.reshape(r, k, STEPS_PER_DIGIT, -1)
             cond = piece.output.conductance.reshape(r, k, STEPS_PER_DIGIT)
+            current = piece.output.source_current.reshape(r, k, STEPS_PER_DIGIT)
             valid = piece.indices >= 0
             store.write_piece(
                 piece.piece,
@@ -254,6 +276,8 @@ def stream_digits(
                 pads[valid].transpose(0, 2, 1),
                 cond[valid],
                 piece.output.state,
+                input_volts=volts(piece.indices[valid]),
+                source_current=current[valid],
             )
             bar.update(1)
     elapsed = time.perf_counter() - t0
@@ -262,12 +286,509 @@ def stream_digits(
         n,
         labels,
         n_train=config.n_train,
-        attrs={
-            "pad_numbers": np.asarray(config.channels),
-            "dt_s": config.dt,
-            "config": device.describe(),
-        },
+        header=StreamHeader(
+            dt_s=config.dt,
+            pad_numbers=tuple(config.channels),
+            source_pad=config.source_pad,
+            drain_pads=(config.drain_pad,),
+            v_min=config.v_min,
+            v_max=config.v_max,
+            config=config.stream_dict(),
+            device=simulated_metadata(description),
+        ),
     )
+
+
+def simulated_metadata(description: dict[str, Any]) -> dict[str, Any]:
+    """Device metadata of a recording made by the simulator, from its description.
+
+    Parameters
+    ----------
+    description : dict
+        :meth:`~nwnrc.device.SimulatedDevice.describe` of the device.
+
+    Returns
+    -------
+    dict
+        ``simulator`` (the nwnrc version) and the description as flat keys.
+
+    Examples
+    --------
+    >>> meta = simulated_metadata({"junction": {"b": 10.0}})
+    >>> meta["junction.b"], meta["simulator"].startswith("nwnrc")
+    (10.0, True)
+    """
+    from nwnrc import __version__
+    from nwnrc.data._store import flat_metadata
+
+    return {"simulator": f"nwnrc {__version__}", **flat_metadata(description)}
+
+
+def _simulated_stream(
+    config: MnistConfig,
+    out: Path,
+    data_path: str | Path | None,
+    cache_dir: str | Path | None,
+    progress: ProgressFactory,
+) -> tuple[Recording, Path, bool, str]:
+    """Stream the digits (or find the finished stream); return it as a recording.
+
+    Returns the recording, the path of ``features.h5``, whether the stream was
+    already complete, and the data source.
+    """
+    from nwnrc.data import encode_images, load_mnist
+    from nwnrc.data._store import FeatureStore, is_legacy_store, legacy_recording
+
+    mnist = load_mnist(cache_dir=cache_dir, path=data_path)
+    logger.info("MNIST from %s", mnist.source)
+    test_images = mnist.test_images if config.eval_split == "test" else mnist.val_images
+    test_labels = mnist.test_labels if config.eval_split == "test" else mnist.val_labels
+    images = np.concatenate(
+        [mnist.train_images[: config.n_train], test_images[: config.n_test]]
+    )
+    labels = np.concatenate(
+        [mnist.train_labels[: config.n_train], test_labels[: config.n_test]]
+    )
+    was_complete = FeatureStore(out / "stream").is_complete()
+    features = stream_digits(config, out, images, labels, progress)
+    if is_legacy_store(features):
+        # a store written before the input was kept: the input is rebuilt from the
+        # digits that made it, and the pixels are the baseline's data values
+        pixels = encode_images(images, 0.0, 1.0)
+        rec = legacy_recording(
+            features,
+            config.v_min + (config.v_max - config.v_min) * pixels,
+            v_min=config.v_min,
+            v_max=config.v_max,
+            stimulus=pixels,
+        )
+        if not np.array_equal(rec.labels, labels):
+            raise DataError(
+                f"{features} holds other labels than the digits of this config; "
+                "delete the folder and stream again"
+            )
+    else:
+        rec = read_for_readouts(features)
+    return rec, features, was_complete, mnist.source
+
+
+def read_for_readouts(path: str | Path) -> Recording:
+    """Read a recording for the readout stage: without the per-step series that it
+    does not use (conductance, source current), with the stimulus where stored.
+
+    Parameters
+    ----------
+    path : path
+        An ``nwnrc`` recording, or the ``features.h5`` of a run.
+
+    Returns
+    -------
+    Recording
+
+    Raises
+    ------
+    DataError
+        If the file is missing or not a recording.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from nwnrc.recording import Recording, write_recording
+    >>> path = write_recording(tempfile.mkdtemp() + "/r.h5", Recording(
+    ...     pads=np.ones((2, 1, 3)), input=np.ones((2, 3)), labels=[0, 1],
+    ...     dt_s=1e-3, pad_numbers=(2,), n_train=1, conductance=np.ones((2, 3))))
+    >>> rec = read_for_readouts(path)
+    >>> rec.conductance is None, rec.n_samples
+    (True, 2)
+    """
+    import h5py
+
+    from nwnrc.recording import read_recording
+
+    rec = read_recording(path, series=False)
+    with h5py.File(path, "r") as f:
+        if "stimulus" in f:
+            rec = replace(rec, stimulus=f["stimulus"][()])
+    return rec
+
+
+def open_recording(path: str | Path) -> tuple[Recording, dict[str, Any]]:
+    """Open and validate a recording for the MNIST readouts; return it and its stamp.
+
+    Parameters
+    ----------
+    path : path
+        An ``nwnrc`` recording (HDF5).
+
+    Returns
+    -------
+    Recording
+        Without the per-step series that the readouts do not use.
+    dict
+        The stamp that names the file in a run folder: ``path`` (absolute),
+        ``size_bytes``, ``sha256``, ``kind`` and ``samples``.
+
+    Raises
+    ------
+    DataError
+        If the file is not a readable recording, fails validation
+        (:func:`nwnrc.recording.validate_recording`), has samples of other than 784
+        steps, a label outside 0..9, or no training or no test stream.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from nwnrc.recording import Recording, write_recording
+    >>> rng = np.random.default_rng(0)
+    >>> path = write_recording(tempfile.mkdtemp() + "/r.h5", Recording(
+    ...     pads=rng.random((2, 1, 784)), input=rng.random((2, 784)), labels=[0, 1],
+    ...     dt_s=1e-3, pad_numbers=(2,), n_train=1))
+    >>> rec, stamp = open_recording(path)
+    >>> stamp["samples"], len(stamp["sha256"])
+    (2, 64)
+    """
+    p = Path(path)
+    rec = read_for_readouts(p)
+    _validate(rec)
+    if rec.n_steps != STEPS_PER_DIGIT:
+        raise DataError(
+            f"{p} has samples of {rec.n_steps} steps; an MNIST digit streams as "
+            f"{STEPS_PER_DIGIT} steps (one per pixel): give a recording of MNIST "
+            "digits, or cut its samples at the digit boundaries when importing"
+        )
+    _check_labels(rec.labels, str(p))
+    if not 1 <= rec.n_train < rec.n_samples:
+        raise DataError(
+            f"{p} has n_train={rec.n_train} of {rec.n_samples} samples; the readouts "
+            "need a training stream and a test stream (1 <= n_train < samples): set "
+            "n_train when importing"
+        )
+    stamp = {
+        "path": str(p.resolve()),
+        "size_bytes": p.stat().st_size,
+        "sha256": file_sha256(p),
+        "kind": rec.kind,
+        "samples": rec.n_samples,
+    }
+    return rec, stamp
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, hex.
+
+    Parameters
+    ----------
+    path : path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"
+    >>> _ = p.write_bytes(b"abc")
+    >>> file_sha256(p)[:16]
+    'ba7816bf8f01cfea'
+    """
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _validate(rec: Recording) -> None:
+    """Refuse what would give wrong results; warn of suspect data."""
+    from nwnrc.recording import check_recording
+
+    module = importlib.import_module("nwnrc.recording")
+    validate = getattr(module, "validate_recording", None)
+    if validate is None:
+        check_recording(rec)
+        return
+    validate(rec).raise_errors()
+
+
+def _check_labels(labels: NDArray[np.int64], where: str) -> None:
+    bad = np.flatnonzero((labels < 0) | (labels >= N_CLASSES))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"{where}: sample {i} has label {int(labels[i])}, outside the digit "
+            f"classes 0..{N_CLASSES - 1} ({bad.size} such sample(s)); label every "
+            "sample with its digit"
+        )
+
+
+def config_on_recording(
+    config: MnistConfig, rec: Recording, path: str | Path = "the recording"
+) -> MnistConfig:
+    """The config of a run on a recording, as the run uses it.
+
+    The recording's header replaces the input encoding (``v_min``, ``v_max``; where
+    the header does not know them, the least input voltage and the largest input
+    magnitude), the time step and the driven pads; the network fields and the
+    evaluation split come from the recording's own config where it has them (an
+    exported simulated run). The channels and sample counts stay those of
+    ``config`` and must fit the recording.
+
+    Parameters
+    ----------
+    config : MnistConfig
+    rec : Recording
+    path : path
+        Named in error messages.
+
+    Returns
+    -------
+    MnistConfig
+
+    Raises
+    ------
+    ConfigError
+        If ``config`` asks for a pad the recording does not read, or more training
+        or test samples than it holds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nwnrc.recording import Recording
+    >>> rec = Recording(pads=np.zeros((5, 2, 784)), input=np.ones((5, 784)),
+    ...                 labels=[1, 2, 3, 4, 5], dt_s=2e-3, pad_numbers=(7, 3),
+    ...                 n_train=3, v_min=0.0, v_max=1.5)
+    >>> cfg = config_on_recording(MnistConfig(n_train=3, n_test=2, channels=(3,)), rec)
+    >>> cfg.v_max, cfg.dt, cfg.channels
+    (1.5, 0.002, (3,))
+    """
+    missing = [p for p in config.channels if p not in rec.pad_numbers]
+    if missing:
+        raise ConfigError(
+            f"channels {list(config.channels)} ask for pad(s) {missing} that "
+            f"{path} does not read; its readout pads are {list(rec.pad_numbers)}: "
+            "choose --channels among them"
+        )
+    n_test = rec.n_samples - rec.n_train
+    if config.n_train > rec.n_train:
+        raise ConfigError(
+            f"n_train={config.n_train} but {path} holds {rec.n_train} training "
+            f"samples; ask for at most {rec.n_train} (--train)"
+        )
+    if config.n_test > n_test:
+        raise ConfigError(
+            f"n_test={config.n_test} but {path} holds {n_test} test samples; ask "
+            f"for at most {n_test} (--test)"
+        )
+    d = config.to_dict()
+    for key in _RECORDING_FIELDS:
+        if key in rec.config:
+            d[key] = rec.config[key]
+    if math.isfinite(rec.v_min) and math.isfinite(rec.v_max):
+        d["v_min"], d["v_max"] = float(rec.v_min), float(rec.v_max)
+    else:
+        d["v_min"] = float(rec.input.min())
+        d["v_max"] = float(np.abs(rec.input).max())
+        logger.info(
+            "%s does not give the input encoding; features scaled by the largest "
+            "input magnitude, %g V",
+            path,
+            d["v_max"],
+        )
+    d["dt"] = float(rec.dt_s)
+    if rec.source_pad >= 0:
+        d["source_pad"] = rec.source_pad
+    if len(rec.drain_pads) == 1:
+        d["drain_pad"] = rec.drain_pads[0]
+    try:
+        effective = MnistConfig.from_dict(d)
+    except ConfigError as exc:
+        raise DataError(
+            f"{path}: its header and config do not make an MNIST configuration ({exc})"
+        ) from None
+    changed = sorted(k for k in d if d[k] != config.to_dict()[k])
+    if changed:
+        logger.info("from the recording: %s", ", ".join(changed))
+    return effective
+
+
+def recording_config(recording: str | Path, **fields: Any) -> MnistConfig:
+    """A config for a run on the whole of a recording.
+
+    ``n_train``, ``n_test`` and ``channels`` default to the recording's training
+    and test streams and its readout pads, in their order; other fields (and these,
+    to take fewer samples or other pads) are given as keywords.
+
+    Parameters
+    ----------
+    recording : path
+        An ``nwnrc`` recording.
+    **fields
+        :class:`MnistConfig` fields.
+
+    Returns
+    -------
+    MnistConfig
+
+    Raises
+    ------
+    DataError
+        If the file is not a recording.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from nwnrc.recording import Recording, write_recording
+    >>> path = write_recording(tempfile.mkdtemp() + "/r.h5", Recording(
+    ...     pads=np.zeros((5, 2, 784)), input=np.zeros((5, 784)),
+    ...     labels=[1, 2, 3, 4, 5], dt_s=1e-3, pad_numbers=(7, 3), n_train=3))
+    >>> cfg = recording_config(path, shuffles=1)
+    >>> cfg.n_train, cfg.n_test, cfg.channels, cfg.shuffles
+    (3, 2, (7, 3), 1)
+    """
+    import h5py
+
+    from nwnrc.recording import is_recording, read_recording
+
+    if not is_recording(recording):
+        read_recording(recording)  # raises the DataError that says why
+    with h5py.File(recording, "r") as f:
+        n = int(f["pads"].shape[0]) if "pads" in f else 0
+        n_train = int(f.attrs.get("n_train", 0))
+        pads = [int(p) for p in np.atleast_1d(f.attrs.get("pad_numbers", []))]
+    d: dict[str, Any] = {"n_train": n_train, "n_test": n - n_train, "channels": pads}
+    d.update(fields)
+    return MnistConfig.from_dict(d)
+
+
+def _check_source(out: Path, stamp: dict[str, Any] | None) -> None:
+    """Refuse a folder whose run was made from other data than ``stamp`` names.
+
+    ``stamp`` is None for the simulated device.
+    """
+    path = out / RECORDING_STAMP
+    saved = json.loads(path.read_text()) if path.exists() else None
+    if stamp is None:
+        if saved is not None:
+            raise ConfigError(
+                f"{out} holds a run on the recording {saved.get('path')}; give "
+                "--recording with that file, or use another --out folder"
+            )
+        return
+    if (out / "stream").exists():
+        raise ConfigError(
+            f"{out} holds a run on the simulated device (stream/); a run on a "
+            "recording needs another --out folder"
+        )
+    if saved is None:
+        return
+    if (saved.get("sha256"), saved.get("size_bytes")) != (
+        stamp["sha256"],
+        stamp["size_bytes"],
+    ):
+        raise ConfigError(
+            f"{out} holds a run on another recording ({saved.get('path')}, sha256 "
+            f"{str(saved.get('sha256'))[:16]}) than {stamp['path']} (sha256 "
+            f"{stamp['sha256'][:16]}); use another --out folder, or delete this one"
+        )
+    if saved.get("path") != stamp["path"]:
+        logger.info("the recording moved from %s to %s", saved["path"], stamp["path"])
+
+
+def _recording_summary(rec: Recording, stamp: dict[str, Any]) -> dict[str, Any]:
+    def finite(x: float) -> float | None:
+        return float(x) if math.isfinite(x) else None
+
+    summary = {
+        **stamp,
+        "dt_s": rec.dt_s,
+        "n_train": rec.n_train,
+        "pad_numbers": list(rec.pad_numbers),
+        "source_pad": rec.source_pad,
+        "drain_pads": list(rec.drain_pads),
+        "v_min": finite(rec.v_min),
+        "v_max": finite(rec.v_max),
+        "device": rec.device,
+        "instrument": rec.instrument,
+    }
+    if not any(k in rec.config for k in DEVICE_FIELDS):
+        summary["note"] = (
+            "the network fields of config (n_wires ... junction) are not taken "
+            "from the recording, which does not give them: they do not describe "
+            "its device"
+        )
+    return summary
+
+
+def readout_data(
+    rec: Recording, config: MnistConfig
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.int64]]:
+    """Features, raw-input baseline and labels of the readout stage.
+
+    One code path for a simulated stream and a recording: the first
+    ``config.n_train`` samples of the recording's training stream, then the first
+    ``config.n_test`` of its test stream; the readouts of the pads
+    ``config.channels`` (in that order) divided by the white-pixel voltage
+    ``config.v_max``, flattened channel after channel; the input's data values
+    (:meth:`~nwnrc.recording.Recording.input_values`, pixels in [0, 1]).
+
+    Parameters
+    ----------
+    rec : Recording
+        Its ``pads`` are scaled in place where no copy is needed (the whole
+        recording, its channels in order): pass a recording that is not used
+        afterwards.
+    config : MnistConfig
+
+    Returns
+    -------
+    features : ndarray of float32, shape (samples, channels * 784)
+    inputs : ndarray of float32, shape (samples, 784)
+    labels : ndarray of int64, shape (samples,)
+
+    Raises
+    ------
+    ConfigError
+        If a channel is not a pad of the recording, or the counts exceed it.
+    DataError
+        If a label is outside 0..9.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nwnrc.recording import Recording
+    >>> rec = Recording(pads=np.full((4, 2, 784), 3.0), input=np.ones((4, 784)),
+    ...                 labels=[1, 2, 3, 4], dt_s=1e-3, pad_numbers=(7, 3),
+    ...                 n_train=3, v_min=0.0, v_max=2.0)
+    >>> cfg = MnistConfig(n_train=2, n_test=1, channels=(3,), v_max=2.0)
+    >>> X, inputs, y = readout_data(rec, cfg)
+    >>> X.shape, float(X[0, 0]), float(inputs[0, 0]), y.tolist()
+    ((3, 784), 1.5, 0.5, [1, 2, 4])
+    """
+    positions = []
+    for p in config.channels:
+        if p not in rec.pad_numbers:
+            raise ConfigError(
+                f"channel {p} is not a readout pad of the recording (pads "
+                f"{list(rec.pad_numbers)})"
+            )
+        positions.append(rec.pad_numbers.index(p))
+    n_tr, n_te = config.n_train, config.n_test
+    if n_tr > rec.n_train or n_te > rec.n_samples - rec.n_train:
+        raise ConfigError(
+            f"n_train={n_tr}, n_test={n_te} exceed the recording's {rec.n_train} "
+            f"training and {rec.n_samples - rec.n_train} test samples"
+        )
+    rows: slice | NDArray[np.int64]
+    if n_tr == rec.n_train and n_tr + n_te == rec.n_samples:
+        rows = slice(None)
+    else:
+        rows = np.r_[0:n_tr, rec.n_train : rec.n_train + n_te].astype(np.int64)
+    labels = np.asarray(rec.labels[rows], dtype=np.int64)
+    _check_labels(labels, "the readout samples")
+    pads = rec.pads[rows]
+    if positions != list(range(rec.n_channels)):
+        pads = pads[:, positions]
+    features = np.ascontiguousarray(pads).reshape(pads.shape[0], -1)
+    # Readout voltages are divided by the white-pixel voltage and the input baseline
+    # is the pixel values: every feature set lies in about [0, 1], so that one
+    # regularisation (rls_delta, ridge_alpha) means the same at every amplitude.
+    features *= np.float32(1.0 / config.v_max)
+    inputs = np.ascontiguousarray(rec.input_values()[rows], dtype=np.float32)
+    return features, inputs, labels
 
 
 def _check_stamp(stamp: Path, expected: dict[str, Any], what: str) -> None:
@@ -404,6 +925,7 @@ def run_mnist(
     cache_dir: str | Path | None = None,
     progress: ProgressFactory = no_progress,
     figures: bool = True,
+    recording: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run the MNIST experiment end to end; write ``out_dir/metrics.json``.
 
@@ -419,15 +941,32 @@ def run_mnist(
         A ``tqdm``-like factory for progress bars; silent by default.
     figures : bool
         Write the figures beside metrics.json.
+    recording : path, optional
+        An ``nwnrc`` recording (HDF5) to learn from instead of the simulated device
+        (see :func:`recording_config` for a config that takes the whole recording).
+        The first ``config.n_train`` samples of its training stream and the first
+        ``config.n_test`` of its test stream are used, the channels
+        ``config.channels`` (pad numbers of the recording). Its header gives the
+        input encoding (``v_min``, ``v_max``), the time step, the driven pads and,
+        for an exported simulated run, the network fields of the config; MNIST is
+        not read.
 
     Returns
     -------
     dict
-        The metrics (as written to metrics.json).
-    """
-    from nwnrc.data import encode_images, load_mnist
-    from nwnrc.data._store import FeatureStore, read_rows
+        The metrics (as written to metrics.json). A run on a recording adds
+        ``recording`` (path, size, SHA-256, kind, device and instrument metadata)
+        and names the file in ``data_source``.
 
+    Raises
+    ------
+    ConfigError
+        If the folder holds a run with other settings or on other data, or the
+        config asks for more samples or other channels than the recording holds.
+    DataError
+        If the recording is broken (see :func:`nwnrc.recording.validate_recording`),
+        its samples are not 784 steps long, or a label is outside 0..9.
+    """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a folder for the run")
@@ -435,37 +974,40 @@ def run_mnist(
     # the whole configuration is stamped: finished readouts are reused only for the
     # settings that made them
     run_stamp = out / "run-config.json"
-    _check_stamp(run_stamp, config.to_dict(), "a run")
-    mnist = load_mnist(cache_dir=cache_dir, path=data_path)
-    logger.info("MNIST from %s", mnist.source)
-    test_images = mnist.test_images if config.eval_split == "test" else mnist.val_images
-    test_labels = mnist.test_labels if config.eval_split == "test" else mnist.val_labels
-    images = np.concatenate(
-        [mnist.train_images[: config.n_train], test_images[: config.n_test]]
-    )
-    labels = np.concatenate(
-        [mnist.train_labels[: config.n_train], test_labels[: config.n_test]]
-    )
-
-    # 1. the device stream
     t0 = time.perf_counter()
-    stream_was_complete = FeatureStore(out / "stream").is_complete()
-    features = stream_digits(config, out, images, labels, progress)
-    write_json(run_stamp, config.to_dict())
+    stream_was_complete = True
+    rec: Recording
+    if recording is None:
+        _check_source(out, None)
+        _check_stamp(run_stamp, config.to_dict(), "a run")
+        rec, features_path, stream_was_complete, data_source = _simulated_stream(
+            config, out, data_path, cache_dir, progress
+        )
+        write_json(run_stamp, config.to_dict())
+        source_metrics: dict[str, Any] = {}
+    else:
+        rec, stamp = open_recording(recording)
+        config = config_on_recording(config, rec, recording)
+        _check_source(out, stamp)
+        _check_stamp(run_stamp, config.to_dict(), "a run")
+        write_json(out / RECORDING_STAMP, stamp)
+        write_json(run_stamp, config.to_dict())
+        features_path = Path(recording)
+        data_source = (
+            f"{rec.kind} recording {stamp['path']} (sha256 {stamp['sha256'][:16]})"
+        )
+        source_metrics = {"recording": _recording_summary(rec, stamp)}
+        logger.info("readouts from %s", data_source)
     stream_seconds = time.perf_counter() - t0
 
     # 2. the readouts
     n_tr = config.n_train
+    all_rows, input_rows, labels = readout_data(rec, config)
+    del rec
     y_train = labels[:n_tr]
     y_test = labels[n_tr:]
     results_dir = out / "readouts"
     n_channels = len(config.channels)
-    # Readout voltages are divided by the white-pixel voltage and the input baseline
-    # is the pixel values: every feature set lies in about [0, 1], so that one
-    # regularisation (rls_delta, ridge_alpha) means the same at every amplitude.
-    all_rows = read_rows(features, slice(None))
-    all_rows *= np.float32(1.0 / config.v_max)
-    input_rows = encode_images(images, 0.0, 1.0).astype(np.float32)
     feature_sets: list[tuple[str, NDArray[np.float32]]] = [
         (str(m), all_rows[:, : m * STEPS_PER_DIGIT]) for m in range(1, n_channels + 1)
     ]
@@ -512,7 +1054,8 @@ def run_mnist(
             bar.update(1)
     readout_seconds = time.perf_counter() - t0
 
-    metrics = _metrics(config, results, y_test, feature_sets, mnist.source)
+    metrics = _metrics(config, results, y_test, feature_sets, data_source)
+    metrics.update(source_metrics)
     write_json(out / "metrics.json", metrics)
     # wall times vary from run to run; kept apart so that metrics.json is repeatable,
     # and a rerun that reused a finished stage keeps that stage's first timing
@@ -527,7 +1070,7 @@ def run_mnist(
     if figures:
         from nwnrc.report import write_mnist_figures
 
-        write_mnist_figures(metrics, out, features_path=features)
+        write_mnist_figures(metrics, out, features_path=features_path)
     return metrics
 
 
