@@ -505,3 +505,45 @@ def test_a_sequence_run_without_its_converter_is_a_clear_error(
     (tmp_path / "config.json").write_text(json.dumps({"sequence": [1, 4, 7]}))
     with pytest.raises(DataError, match=r"sequence run.*sequence_recording"):
         export_run(tmp_path, tmp_path / "seq.h5")
+
+
+def test_a_sequence_run_exports_through_its_converter(tmp_path: Path) -> None:
+    from nwnrc.experiments._sequence import (
+        SequenceConfig,
+        run_sequence,
+        sequence_recording,
+    )
+
+    arrays = {}
+    for split, n, seed in (("train", 200, 1), ("val", 20, 2), ("test", 100, 3)):
+        x, y = synthetic_digits(n, seed)
+        arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
+    np.savez(tmp_path / "digits.npz", **arrays)
+    tiny = {
+        "n_wires": 150,
+        "chip_size_um": 44.0,
+        "repeats": 3,
+        "washout_repeats": 1,
+        "train_streams": 1,
+        "test_streams": 1,
+        "max_window": 2,
+        "exclusion_window": 2,
+        "control_windows": [2],
+        "piece_repeats": 2,
+        "update_windows": 20,
+        "relax_s": 1.0,
+    }
+    run = tmp_path / "seq"
+    run_sequence(
+        SequenceConfig.from_dict(tiny),
+        run,
+        data_path=tmp_path / "digits.npz",
+        figures=False,
+    )
+    out = tmp_path / "seq.h5"
+    assert main(["export", str(run), "--out", str(out)]) == 0
+    rec, direct = read_recording(out), sequence_recording(run)
+    assert rec.kind == "simulated"
+    assert rec.n_samples == 2 * 3 * 8  # two streams of three repeats of 8 digits
+    for name in ("pads", "input", "labels", "stream"):
+        np.testing.assert_array_equal(getattr(rec, name), getattr(direct, name))
