@@ -13,6 +13,15 @@ from nwnrc.recording._schema import (
     read_recording,
     write_recording,
 )
+from nwnrc.recording._segment import (
+    Boundaries,
+    find_boundaries,
+    fixed_boundaries,
+    given_boundaries,
+    onset_boundaries,
+)
+from nwnrc.recording._tabular import import_table
+from nwnrc.recording._tdms import import_tdms
 from nwnrc.recording._validate import (
     Finding,
     ValidationReport,
@@ -22,11 +31,18 @@ from nwnrc.recording._validate import (
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "Boundaries",
     "Finding",
     "Recording",
     "ValidationReport",
     "check_recording",
+    "find_boundaries",
+    "fixed_boundaries",
+    "given_boundaries",
+    "import_table",
+    "import_tdms",
     "is_recording",
+    "onset_boundaries",
     "read_recording",
     "validate_recording",
     "write_recording",

@@ -10,9 +10,8 @@ channel (pad) and the steps where it is; the :class:`ValidationReport` collects 
 and :meth:`ValidationReport.raise_errors` refuses the errors (:class:`DataError`) and
 passes the warnings on as :class:`DataWarning`.
 
-The same findings are produced by the importers for what only they can see (channel
-lengths and time steps of the raw instrument channels), through
-:func:`check_channel_lengths` and :func:`check_time_axis`.
+The importers add what only they can see, the lengths and time steps of the raw
+instrument channels, through :func:`check_channel_lengths`.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +35,6 @@ __all__ = [
     "Finding",
     "ValidationReport",
     "check_channel_lengths",
-    "check_time_axis",
     "input_mismatches",
     "validate_recording",
 ]
@@ -458,78 +456,6 @@ def check_channel_lengths(
                         channel=name,
                     )
                 )
-    return findings
-
-
-def check_time_axis(
-    time_s: ArrayLike,
-    dt_s: float,
-    *,
-    locate: Callable[[int], tuple[int | None, int | None]] | None = None,
-    rtol: float = 0.01,
-    channel: str = "time",
-    max_findings: int = 20,
-) -> list[Finding]:
-    """Findings for a continuous time axis that is not uniform at ``dt_s``.
-
-    Parameters
-    ----------
-    time_s : array_like, shape (values,)
-        Time stamps, s.
-    dt_s : float
-        The time step they should advance by, s.
-    locate : callable, optional
-        Maps an index of ``time_s`` to (sample, step), for the message.
-    rtol : float
-        Tolerated deviation of a difference from ``dt_s``, relative.
-    channel : str
-        Name of the time channel, for the message.
-    max_findings : int
-        Findings listed; further ones are counted in one.
-
-    Examples
-    --------
-    >>> t = np.r_[0.0:0.010:0.001, 0.015:0.020:0.001]
-    >>> [f.message[:36] for f in check_time_axis(t, 1e-3)]
-    ['time jumps by 0.006 s (5 missing ste']
-    """
-    t = np.asarray(time_s, dtype=np.float64).ravel()
-    d = np.diff(t)
-    bad = np.abs(d - dt_s) > rtol * dt_s
-    idx = np.flatnonzero(bad)
-    findings: list[Finding] = []
-    for k, i in enumerate(idx):
-        if k == max_findings:
-            findings.append(
-                Finding(
-                    "error",
-                    "gap",
-                    f"and {idx.size - max_findings} more jumps of the time axis",
-                    channel=channel,
-                )
-            )
-            break
-        sample, step = locate(int(i) + 1) if locate else (None, None)
-        jump = float(d[i])
-        if jump > dt_s:
-            what = f"{round(jump / dt_s) - 1} missing steps"
-        elif jump > 0:
-            what = "a step shorter than dt"
-        else:
-            what = "time going backwards"
-        where = f"value {int(i) + 1}" if sample is None else "here"
-        findings.append(
-            Finding(
-                "error",
-                "gap",
-                f"time jumps by {jump:.6g} s ({what}) at {where}, where every step "
-                f"should be {dt_s:g} s; export a continuous acquisition or give the "
-                "sample boundaries around the gap",
-                sample=sample,
-                channel=channel,
-                steps=None if step is None else (step, step + 1),
-            )
-        )
     return findings
 
 

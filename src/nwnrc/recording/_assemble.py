@@ -1,0 +1,483 @@
+"""From instrument channels to a recording: roles, units, samples, labels, checks.
+
+The importers (:mod:`~nwnrc.recording._tdms`, :mod:`~nwnrc.recording._tabular`) read
+the channels of a file; this module does the rest, the same for every file format:
+it maps channels to roles (the input, the readout pads, the source current), scales
+them to V and A, cuts them into samples, attaches the labels (and the stimulus), and
+validates the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from nwnrc.errors import DataError, DataWarning
+from nwnrc.recording._schema import N_PADS, Recording
+from nwnrc.recording._segment import (
+    Boundaries,
+    find_boundaries,
+    fixed_boundaries,
+    given_boundaries,
+    onset_boundaries,
+)
+from nwnrc.recording._validate import validate_recording
+
+logger = logging.getLogger(__name__)
+
+#: divisors from a unit to volts (a value in mV divided by 1e3 is in V)
+VOLT_UNITS = {
+    "V": 1.0,
+    "Volts": 1.0,
+    "volts": 1.0,
+    "mV": 1e3,
+    "uV": 1e6,
+    "µV": 1e6,
+    "μV": 1e6,
+    "kV": 1e-3,
+}
+#: divisors from a unit to amperes
+AMP_UNITS = {
+    "A": 1.0,
+    "Amps": 1.0,
+    "amps": 1.0,
+    "mA": 1e3,
+    "uA": 1e6,
+    "µA": 1e6,
+    "μA": 1e6,
+    "nA": 1e9,
+    "pA": 1e12,
+}
+
+
+@dataclass(frozen=True)
+class ChannelMap:
+    """Which instrument channel plays which role.
+
+    Parameters
+    ----------
+    input : str
+        The channel that recorded the voltage on the source pad.
+    pads : mapping of str to int
+        Readout channels and the pad (0..15, row-major) each one reads, in the order
+        of the recording's channels.
+    current : str, optional
+        The channel that recorded the current into the network.
+    current_gain_v_per_a : float, optional
+        Transimpedance gain, V/A, where the current channel recorded the voltage of
+        a current amplifier.
+
+    Examples
+    --------
+    >>> roles = ChannelMap("ai0", {"ai1": 1, "ai2": 12}, current="ai3",
+    ...                    current_gain_v_per_a=1e6)
+    >>> roles.channels()
+    ['ai0', 'ai1', 'ai2', 'ai3']
+    """
+
+    input: str
+    pads: Mapping[str, int]
+    current: str | None = None
+    current_gain_v_per_a: float | None = None
+    _order: tuple[str, ...] = field(init=False, repr=False, default=())
+
+    def __post_init__(self) -> None:
+        if not self.pads:
+            raise DataError(
+                "map at least one readout channel to a pad (--pad CHANNEL=PAD)"
+            )
+        pads = dict(self.pads)
+        object.__setattr__(self, "pads", pads)
+        bad = {ch: p for ch, p in pads.items() if not 0 <= int(p) < N_PADS}
+        if bad:
+            raise DataError(f"pad numbers must be 0..{N_PADS - 1}, got {bad}")
+        numbers = [int(p) for p in pads.values()]
+        if len(set(numbers)) != len(numbers):
+            raise DataError(
+                f"each pad can be read by one channel only, got {pads}; give each "
+                "channel its own pad"
+            )
+        names = self.channels()
+        if len(set(names)) != len(names):
+            raise DataError(
+                f"a channel plays two roles in input={self.input!r}, pads={pads}, "
+                f"current={self.current!r}; give each role its own channel"
+            )
+        gain = self.current_gain_v_per_a
+        if gain is not None and not (math.isfinite(gain) and gain > 0):
+            raise DataError(
+                f"the transimpedance gain must be a positive number of V/A, got {gain}"
+            )
+        if gain is not None and self.current is None:
+            raise DataError("a transimpedance gain needs a current channel")
+
+    def channels(self) -> list[str]:
+        """Every mapped channel: input, pads, current."""
+        out = [self.input, *self.pads]
+        if self.current is not None:
+            out.append(self.current)
+        return out
+
+
+def to_volts(data: NDArray[Any], unit: str | None, channel: str) -> NDArray[np.float64]:
+    """Scale a voltage channel to volts; ``unit`` None means V."""
+    x = np.asarray(data, dtype=np.float64)
+    if unit is None or unit.strip() == "":
+        return x
+    divisor = VOLT_UNITS.get(unit.strip())
+    if divisor is None:
+        raise DataError(
+            f"channel {channel!r} is in {unit!r}, not a voltage unit "
+            f"({', '.join(VOLT_UNITS)}); map a voltage channel to this role"
+        )
+    return x if divisor == 1.0 else x / divisor
+
+
+def to_amps(
+    data: NDArray[Any], unit: str | None, channel: str, gain_v_per_a: float | None
+) -> NDArray[np.float64]:
+    """Scale a current channel to amperes (through the transimpedance gain if in V)."""
+    x = np.asarray(data, dtype=np.float64)
+    u = (unit or "").strip()
+    if u in AMP_UNITS:
+        if gain_v_per_a is not None:
+            raise DataError(
+                f"current channel {channel!r} is already in {u}; a transimpedance "
+                "gain applies only to a channel recorded in volts"
+            )
+        divisor = AMP_UNITS[u]
+        return x if divisor == 1.0 else x / divisor
+    if u == "" or u in VOLT_UNITS:
+        if gain_v_per_a is None:
+            stated = u or "unstated units (taken as V)"
+            raise DataError(
+                f"current channel {channel!r} is in {stated}; give the "
+                "transimpedance gain of the current amplifier in V/A "
+                "(--current CHANNEL:GAIN)"
+            )
+        return to_volts(x, u or None, channel) / gain_v_per_a
+    raise DataError(
+        f"current channel {channel!r} is in {u!r}, neither a current unit "
+        f"({', '.join(AMP_UNITS)}) nor a voltage one"
+    )
+
+
+def load_labels(source: str | Path | ArrayLike) -> NDArray[np.int64]:
+    """Labels from an array or a file: .npy, or .txt/.csv with one label a line.
+
+    A first line that is not a number (a header) is skipped.
+
+    Examples
+    --------
+    >>> load_labels([3, 1, 4]).tolist()
+    [3, 1, 4]
+    """
+    if isinstance(source, str | Path):
+        p = Path(source)
+        if not p.is_file():
+            raise DataError(f"no label file at {p}; give one label per sample")
+        if p.suffix == ".npy":
+            raw = np.load(p, allow_pickle=False)
+        else:
+            lines = [ln.strip() for ln in p.read_text().splitlines() if ln.strip()]
+            if lines and not _is_number(lines[0].split(",")[0]):
+                lines = lines[1:]
+            try:
+                raw = np.array([float(ln.split(",")[0]) for ln in lines])
+            except ValueError as exc:
+                raise DataError(
+                    f"{p} must hold one integer label a line ({exc})"
+                ) from exc
+    else:
+        raw = np.asarray(source)
+    arr = np.asarray(raw).ravel()
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise DataError("labels must be integers (class numbers)")
+    elif arr.dtype.kind not in "iu":
+        raise DataError(f"labels must be integers, got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+def load_stimulus(source: str | Path | ArrayLike) -> NDArray[np.float64]:
+    """Data values that were played, shape (samples, steps), in [0, 1].
+
+    ``source`` is an array or a .npy/.npz file of shape (samples, steps) or
+    (samples, 28, 28); 8-bit values (dtype uint8) are scaled by 1/255.
+
+    Examples
+    --------
+    >>> load_stimulus(np.full((2, 28, 28), 255, np.uint8)).shape
+    (2, 784)
+    """
+    if isinstance(source, str | Path):
+        p = Path(source)
+        if not p.is_file():
+            raise DataError(f"no stimulus file at {p}")
+        loaded = np.load(p, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                keys = list(loaded.keys())
+                names = ("stimulus", "images", "x")
+                key: str | None = next((k for k in names if k in keys), None)
+                if key is None and len(keys) == 1:
+                    key = keys[0]
+                if key is None:
+                    raise DataError(
+                        f"{p} holds {keys}; name the stimulus array 'stimulus'"
+                    )
+                raw = loaded[key]
+        else:
+            raw = loaded
+    else:
+        raw = np.asarray(source)
+    arr = np.asarray(raw)
+    if arr.ndim == 3:
+        arr = arr.reshape(arr.shape[0], -1)
+    if arr.ndim != 2 or arr.size == 0:
+        raise DataError(
+            f"the stimulus must have shape (samples, steps) or (samples, 28, 28), got "
+            f"{arr.shape}"
+        )
+    values = arr.astype(np.float64)
+    if arr.dtype == np.uint8:
+        values /= 255.0
+    if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
+        raise DataError(
+            "stimulus values must lie in [0, 1] (or be 8-bit, 0..255), got "
+            f"{float(np.nanmin(values))}..{float(np.nanmax(values))}"
+        )
+    return values
+
+
+def assemble_recording(
+    *,
+    input_v: NDArray[np.float64],
+    pads_v: Sequence[NDArray[np.float64]],
+    roles: ChannelMap,
+    current_a: NDArray[np.float64] | None,
+    raw_dt_s: float | None,
+    time_s: NDArray[np.float64] | None,
+    labels: str | Path | ArrayLike,
+    steps: int | None,
+    offset: int,
+    starts: str | Path | ArrayLike | None,
+    find: bool,
+    stimulus: str | Path | ArrayLike | None,
+    v_min: float | None,
+    v_max: float | None,
+    dt_s: float | None,
+    samples_per_step: int,
+    n_train: int | None,
+    source_pad: int,
+    drain_pads: Sequence[int],
+    drop_incomplete: bool,
+    drop_unlabelled: bool,
+    device: Mapping[str, Any] | None,
+    instrument: Mapping[str, Any],
+    config: Mapping[str, Any],
+    validate: bool,
+) -> Recording:
+    """Cut scaled channels into samples and build a validated :class:`Recording`.
+
+    Every channel must already have the same length (the importers check).
+    """
+    m = samples_per_step
+    if raw_dt_s is None:
+        if dt_s is None:
+            raise DataError(
+                "the file does not say its time step; give it (dt_s=..., --dt S)"
+            )
+        raw_dt_s = dt_s / m
+    elif not (math.isfinite(raw_dt_s) and raw_dt_s > 0):
+        raise DataError(f"the file's time step is {raw_dt_s!r} s, not a positive time")
+
+    played = None if stimulus is None else load_stimulus(stimulus)
+    if played is not None:
+        if v_min is None or v_max is None:
+            raise DataError(
+                "a stimulus needs the voltages of data values 0 and 1 (v_min, v_max; "
+                "--v-min, --v-max)"
+            )
+        if steps is not None and steps != played.shape[1]:
+            raise DataError(
+                f"steps is {steps}, but the stimulus has {played.shape[1]} steps a "
+                "sample; give one or make them agree"
+            )
+        steps = played.shape[1]
+
+    b = _boundaries(
+        input_v, steps, offset, starts, find, played, v_min, v_max, m, drop_incomplete
+    )
+    n = b.n_samples
+    lab = load_labels(labels)
+    lab, keep = _match_labels(lab, n, b.n_dropped, drop_unlabelled)
+    if keep < n:
+        b = Boundaries(b.starts[:keep], b.steps, m, b.n_dropped, b.method, b.trailing)
+        n = keep
+    if played is not None:
+        if played.shape[0] < n:
+            raise DataError(
+                f"the stimulus has {played.shape[0]} samples, the recording {n}; give "
+                "the stimulus of every sample"
+            )
+        played = played[:n]
+
+    cut_pads = b.cut(np.stack(pads_v))
+    cut_input = b.cut(input_v)
+    cut_current = None if current_a is None else b.cut(current_a)
+    cut_time = None if time_s is None else b.cut(time_s, np.float64)
+    dt = raw_dt_s * m
+
+    meta = {
+        "sample_rate_hz": 1.0 / raw_dt_s,
+        "samples_per_step": m,
+        "channel_input": roles.input,
+        **{f"channel_pad_{p}": ch for ch, p in roles.pads.items()},
+    }
+    if roles.current is not None:
+        meta["channel_current"] = roles.current
+    if roles.current_gain_v_per_a is not None:
+        meta["current_gain_v_per_a"] = roles.current_gain_v_per_a
+    meta.update(instrument)
+    cfg = {
+        **config,
+        "boundaries": {
+            "method": b.method,
+            "first_value": int(b.starts[0]),
+            "steps": b.steps,
+            "samples_per_step": m,
+            "dropped_samples": b.n_dropped,
+            "trailing_values": b.trailing,
+        },
+    }
+    rec = Recording(
+        pads=cut_pads,
+        input=cut_input,
+        labels=lab,
+        dt_s=dt,
+        pad_numbers=tuple(int(p) for p in roles.pads.values()),
+        n_train=n if n_train is None else int(n_train),
+        source_pad=int(source_pad),
+        drain_pads=tuple(int(p) for p in drain_pads),
+        kind="recorded",
+        v_min=math.nan if v_min is None else float(v_min),
+        v_max=math.nan if v_max is None else float(v_max),
+        source_current=cut_current,
+        stimulus=None if played is None else played.astype(np.float32),
+        device=dict(device or {}),
+        instrument=meta,
+        config=cfg,
+    )
+    if validate:
+        report = validate_recording(rec, expected_dt_s=dt_s, time_s=cut_time)
+        report.raise_errors()
+    logger.info(
+        "imported %d samples x %d channels x %d steps (dt %g s)",
+        rec.n_samples,
+        rec.n_channels,
+        rec.n_steps,
+        rec.dt_s,
+    )
+    return rec
+
+
+def _boundaries(
+    input_v: NDArray[np.float64],
+    steps: int | None,
+    offset: int,
+    starts: str | Path | ArrayLike | None,
+    find: bool,
+    played: NDArray[np.float64] | None,
+    v_min: float | None,
+    v_max: float | None,
+    m: int,
+    drop: bool,
+) -> Boundaries:
+    n_values = input_v.shape[-1]
+    if starts is not None and find:
+        raise DataError("give sample starts or ask to find them, not both")
+    if find and played is not None and v_min is not None and v_max is not None:
+        expected = v_min + (v_max - v_min) * played
+        return find_boundaries(
+            input_v, expected, samples_per_step=m, drop_incomplete=drop
+        )
+    if steps is None:
+        raise DataError(
+            "give the steps per sample (--steps), or the stimulus that was played "
+            "(--stimulus)"
+        )
+    if find:
+        return onset_boundaries(
+            input_v, steps, samples_per_step=m, drop_incomplete=drop
+        )
+    if starts is not None:
+        if isinstance(starts, str | Path):
+            # a file of start indices reads like a label file: one integer a line
+            starts = load_labels(starts)
+        return given_boundaries(
+            starts, n_values, steps, samples_per_step=m, drop_incomplete=drop
+        )
+    return fixed_boundaries(
+        n_values, steps, offset=offset, samples_per_step=m, drop_incomplete=drop
+    )
+
+
+def _match_labels(
+    labels: NDArray[np.int64], n: int, n_dropped: int, drop_unlabelled: bool
+) -> tuple[NDArray[np.int64], int]:
+    """Labels for the ``n`` samples kept; returns (labels, samples to keep)."""
+    k = labels.size
+    if k == n:
+        return labels, n
+    if n_dropped and k == n + n_dropped:
+        # the labels of the dropped samples go with them
+        return labels[:n], n
+    if k < n:
+        which = f"sample {k}" if n - k == 1 else f"samples {k}-{n - 1}"
+        if not drop_unlabelled:
+            raise DataError(
+                f"the recording holds {n} samples but there are {k} labels: {which} "
+                "have no label; give a label for every sample, or drop the "
+                "unlabelled samples (drop_unlabelled=True, --drop-unlabelled)"
+            )
+        warnings.warn(
+            f"{which} have no label: dropped ({n} samples, {k} labels)",
+            DataWarning,
+            stacklevel=3,
+        )
+        return labels, k
+    raise DataError(
+        f"there are {k} labels but the recording holds {n} samples"
+        + (f" ({n_dropped} incomplete sample(s) dropped)" if n_dropped else "")
+        + "; check the sample boundaries (--steps, --offset) and the label file"
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def plain_metadata(value: Any) -> str | int | float | bool:
+    """A metadata value as a str, int, float or bool (dates and others as text)."""
+    if isinstance(value, np.generic) and not isinstance(value, np.datetime64):
+        value = value.item()
+    if isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.datetime64):
+        return str(np.datetime_as_string(value))
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return str(value)

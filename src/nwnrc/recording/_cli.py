@@ -1,0 +1,329 @@
+"""``nwnrc import``: instrument files into the recording schema, and their checks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from nwnrc.errors import DataError
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``import`` command group (``tdms``, ``csv``, ``check``)."""
+    p = subparsers.add_parser(
+        "import",
+        help="import instrument recordings (TDMS, CSV, NumPy) and check them",
+        description=(
+            "Turn the files of an instrument into an nwnrc recording (HDF5), which "
+            "`nwnrc mnist --recording`, `nwnrc analyse mi` and `nwnrc sequence "
+            "--recording` read; or check an existing recording."
+        ),
+    )
+    sub = p.add_subparsers(dest="import_kind", metavar="KIND")
+    p.set_defaults(handler=lambda _args: _help(p))
+
+    tdms = sub.add_parser(
+        "tdms",
+        help="import a National Instruments TDMS file (needs npTDMS)",
+        description=(
+            "Import a TDMS file as NI-DAQmx logs it (a group per task, a channel per "
+            "analog input, waveform properties wf_increment and wf_start_offset). "
+            "Channels are named as in the file ('ai0'), as 'group/channel', or by "
+            "their NI_ChannelName ('Dev1/ai0')."
+        ),
+    )
+    _add_common(tdms)
+    tdms.set_defaults(handler=_import_tdms)
+
+    table = sub.add_parser(
+        "csv",
+        help="import a CSV export (header row) or a .npy/.npz array",
+        description=(
+            "Import a CSV file with a header row of channel names (a unit may follow "
+            "a name in brackets: 'pad12 [mV]'; a time column is optional), a .npy "
+            "array (values, channels) or (channels, values) whose channels are "
+            "named by index ('0', '1', ...), or a .npz archive of one 1-D array per "
+            "channel."
+        ),
+    )
+    _add_common(table)
+    table.add_argument(
+        "--time", metavar="COL", help="time column, s (default: a column named time)"
+    )
+    table.add_argument(
+        "--unit",
+        action="append",
+        default=[],
+        metavar="CH=UNIT",
+        help="unit of a channel (V, mV, uV, A, mA, uA, nA, pA); default V (A for "
+        "the current) or the header's",
+    )
+    table.add_argument("--delimiter", help="CSV delimiter (default: from the header)")
+    table.add_argument(
+        "--channels-axis",
+        type=int,
+        choices=(0, 1),
+        help="axis of a 2-D array that indexes channels (default: the shorter)",
+    )
+    table.set_defaults(handler=_import_table)
+
+    check = sub.add_parser(
+        "check",
+        help="validate a recording and list its findings",
+        description=(
+            "Run the validator on a recording (NaN stretches, clipping, drifting "
+            "baselines, wrong dt, missing labels, input against stimulus) and print "
+            "the findings as a table; exit status 1 if there is an error."
+        ),
+    )
+    check.add_argument("recording", type=Path, metavar="REC.h5")
+    check.add_argument("--dt", type=float, metavar="S", help="expected time step, s")
+    check.set_defaults(handler=_check)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, metavar="FILE", help="the instrument's file")
+    p.add_argument(
+        "--input", required=True, metavar="CH", help="channel of the input voltage"
+    )
+    p.add_argument(
+        "--pad",
+        action="append",
+        required=True,
+        metavar="CH=PAD",
+        help="a readout channel and the pad (0..15) it reads; repeat for each",
+    )
+    p.add_argument(
+        "--current",
+        metavar="CH[:GAIN]",
+        help="channel of the source current; GAIN (V/A) where it recorded the "
+        "voltage of a transimpedance amplifier",
+    )
+    p.add_argument(
+        "--labels",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="one label per sample (.npy, or .txt/.csv with one a line)",
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--boundaries",
+        type=Path,
+        metavar="FILE",
+        help="index of each sample's first value, one a line (.npy/.txt)",
+    )
+    where.add_argument(
+        "--find-boundaries",
+        action="store_true",
+        help="find the samples in the input: by correlation with --stimulus, else "
+        "from the input's onset",
+    )
+    p.add_argument("--steps", type=int, metavar="N", help="input steps per sample")
+    p.add_argument(
+        "--offset",
+        type=int,
+        default=0,
+        metavar="N",
+        help="index of the first sample's first value (with --steps; default 0)",
+    )
+    p.add_argument(
+        "--stimulus",
+        type=Path,
+        metavar="FILE",
+        help="the data values played (.npy/.npz, (samples, steps) or (samples, 28, "
+        "28), in [0, 1] or 8-bit)",
+    )
+    p.add_argument("--v-min", type=float, metavar="V", help="voltage of data value 0")
+    p.add_argument("--v-max", type=float, metavar="V", help="voltage of data value 1")
+    p.add_argument(
+        "--dt",
+        type=float,
+        metavar="S",
+        help="time step of one input step, s (checked against the file's)",
+    )
+    p.add_argument(
+        "--samples-per-step",
+        type=int,
+        default=1,
+        metavar="M",
+        help="instrument values per input step, averaged (default 1)",
+    )
+    p.add_argument(
+        "--n-train",
+        type=int,
+        metavar="N",
+        help="the first N samples are the training stream (default all)",
+    )
+    p.add_argument("--source-pad", type=int, default=-1, metavar="P")
+    p.add_argument("--drain-pad", type=int, action="append", default=[], metavar="P")
+    p.add_argument(
+        "--drop-incomplete",
+        action="store_true",
+        help="drop a final sample the file cuts short (with a warning)",
+    )
+    p.add_argument(
+        "--drop-unlabelled",
+        action="store_true",
+        help="drop the samples after the last label (with a warning)",
+    )
+    p.add_argument(
+        "--meta",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="metadata: device.KEY=VALUE or instrument.KEY=VALUE (KEY=VALUE is "
+        "device metadata); instrument.range_min_v/range_max_v give the input range "
+        "for the clipping check",
+    )
+    p.add_argument("--out", required=True, type=Path, metavar="REC.h5")
+    p.add_argument("--force", action="store_true", help="overwrite --out")
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _pairs(items: list[str], what: str) -> list[tuple[str, str]]:
+    out = []
+    for item in items:
+        key, sep, value = item.rpartition("=")
+        if not sep or not key or not value:
+            raise DataError(f"{what} must look like NAME=VALUE, got {item!r}")
+        out.append((key, value))
+    return out
+
+
+def _value(text: str) -> str | int | float | bool:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    pads: dict[str, int] = {}
+    for channel, pad in _pairs(args.pad, "--pad"):
+        try:
+            pads[channel] = int(pad)
+        except ValueError:
+            raise DataError(
+                f"--pad {channel}={pad}: the pad must be a number 0..15"
+            ) from None
+    current, gain = None, None
+    if args.current:
+        name, sep, tail = args.current.rpartition(":")
+        try:
+            gain = float(tail) if sep else None
+        except ValueError:
+            gain = None
+        current = name if gain is not None else args.current
+    device: dict[str, Any] = {}
+    instrument: dict[str, Any] = {}
+    for key, value in _pairs(args.meta, "--meta"):
+        group, dot, name = key.partition(".")
+        if dot and group in ("device", "instrument"):
+            target = device if group == "device" else instrument
+        else:
+            target, name = device, key
+        target[name] = _value(value)
+    if args.out.exists() and not args.force:
+        raise DataError(f"{args.out} exists; give another --out or --force")
+    return {
+        "input_channel": args.input,
+        "pad_channels": pads,
+        "labels": args.labels,
+        "current_channel": current,
+        "current_gain_v_per_a": gain,
+        "steps": args.steps,
+        "offset": args.offset,
+        "starts": args.boundaries,
+        "find_boundaries": args.find_boundaries,
+        "stimulus": args.stimulus,
+        "v_min": args.v_min,
+        "v_max": args.v_max,
+        "dt_s": args.dt,
+        "samples_per_step": args.samples_per_step,
+        "n_train": args.n_train,
+        "source_pad": args.source_pad,
+        "drain_pads": tuple(args.drain_pad),
+        "drop_incomplete": args.drop_incomplete,
+        "drop_unlabelled": args.drop_unlabelled,
+        "device": device,
+        "instrument": instrument,
+    }
+
+
+def _import_tdms(args: argparse.Namespace) -> int:
+    from nwnrc.recording._tdms import import_tdms
+
+    kwargs = _common_kwargs(args)
+    return _run_import(lambda: import_tdms(args.file, **kwargs), args.out)
+
+
+def _import_table(args: argparse.Namespace) -> int:
+    from nwnrc.recording._tabular import import_table
+
+    kwargs = _common_kwargs(args)
+    units = dict(_pairs(args.unit, "--unit"))
+    return _run_import(
+        lambda: import_table(
+            args.file,
+            time_channel=args.time,
+            units=units,
+            delimiter=args.delimiter,
+            channels_axis=args.channels_axis,
+            **kwargs,
+        ),
+        args.out,
+    )
+
+
+def _run_import(read: Any, out: Path) -> int:
+    import warnings
+
+    from nwnrc.errors import DataWarning
+    from nwnrc.recording._schema import write_recording
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        rec = read()
+    n_warned = 0
+    for w in caught:
+        if issubclass(w.category, DataWarning):
+            print(f"nwnrc: warning: {w.message}", file=sys.stderr)
+            n_warned += 1
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    write_recording(out, rec)
+    pads = ", ".join(str(p) for p in rec.pad_numbers)
+    current = ", source current" if rec.source_current is not None else ""
+    print(
+        f"wrote {out}: {rec.n_samples} samples ({rec.n_train} training) x "
+        f"{rec.n_channels} channels (pads {pads}{current}) x {rec.n_steps} steps of "
+        f"{rec.dt_s:g} s" + (f"; {n_warned} warning(s)" if n_warned else ""),
+        file=sys.stdout,
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from nwnrc.recording._schema import read_recording
+    from nwnrc.recording._validate import validate_recording
+
+    rec = read_recording(args.recording)
+    report = validate_recording(rec, expected_dt_s=args.dt)
+    print(
+        f"{args.recording}: {rec.kind}, {rec.n_samples} samples x {rec.n_channels} "
+        f"channels x {rec.n_steps} steps of {rec.dt_s:g} s",
+        file=sys.stdout,
+    )
+    print(report.table(), file=sys.stdout)
+    return 0 if report.ok else 1
