@@ -51,7 +51,14 @@ def register(subparsers: Any) -> None:
         help="runs again of a point that raised, before it is recorded (default 2)",
     )
     run.add_argument("--cache-dir", type=Path, help="where MNIST is cached")
-    run.add_argument("--figures", action="store_true", help="write each point's figures")
+    run.add_argument(
+        "--figures", action="store_true", help="write each point's figures"
+    )
+    run.add_argument(
+        "--drop-streams",
+        action="store_true",
+        help="delete each finished point's device stream (most of its disk use)",
+    )
     run.add_argument(
         "--dry-run",
         action="store_true",
@@ -121,7 +128,9 @@ def _run(args: argparse.Namespace) -> int:
     points = spec.expand()
     out = args.out or Path("runs/sweeps") / args.sweep_file.stem
     if args.dry_run:
-        print(f"{spec.source}: {len(points)} points of the {spec.experiment} experiment")
+        print(
+            f"{spec.source}: {len(points)} points of the {spec.experiment} experiment"
+        )
         for p in points:
             print(f"  {p.point_id}  {p.describe()}")
         print(f"would write to {out}/")
@@ -136,6 +145,7 @@ def _run(args: argparse.Namespace) -> int:
         retries=args.retries,
         cache_dir=args.cache_dir,
         figures=args.figures,
+        drop_streams=args.drop_streams,
         progress=progress_bars(args),
     )
     if not args.no_report:

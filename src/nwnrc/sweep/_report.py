@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 #: Columns of the table before the swept settings.
 ID_COLUMNS = ("point_id", "index", "repeat", "status")
 #: Cost columns, from each point's sweep-point.json.
-COST_COLUMNS = ("wall_s", "cpu_s", "peak_rss_mib", "attempt", "host")
+COST_COLUMNS = ("wall_s", "cpu_s", "peak_rss_mib", "disk_mib", "attempt", "host")
 #: metrics.json entries that are not results.
 _SKIP = ("config", "data_source")
 
@@ -56,8 +56,9 @@ def sweep_table(out_dir: str | Path) -> list[dict[str, Any]]:
 
     A row holds the point's id, index, repeat and status (``done``, ``failed`` or
     ``pending``), its value of every swept field and every repeat seed, its cost
-    (wall and CPU seconds, peak resident MiB, attempt, host) and, when done, every
-    number of its metrics.json under a dotted name (``online_accuracy.5.mean``).
+    (wall and CPU seconds, peak resident MiB, disk MiB, attempt, host) and, when
+    done, every number of its metrics.json under a dotted name
+    (``online_accuracy.5.mean``).
     """
     from nwnrc.sweep._run import FAILURES, POINT_FILE, read_stamp
 
@@ -240,7 +241,8 @@ def _pooled(
 ) -> list[str]:
     cells: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     for r in rows:
-        cells.setdefault((_key(r.get(x)), _key(r.get(group))), []).append(r)
+        g = _key(r.get(group)) if group else None
+        cells.setdefault((_key(r.get(x)), g), []).append(r)
     return [
         f
         for f in swept
@@ -255,7 +257,7 @@ def _aggregate(
     """Mean, std (ddof 1) and values of ``metric`` per (group, x) cell."""
     cells: dict[tuple[Any, Any], list[float]] = {}
     for r in rows:
-        value = r.get(metric)
+        value: Any = r.get(metric)
         if _is_number(value) and math.isfinite(value):
             key = (_key(r.get(group)) if group else None, _key(r.get(x)))
             cells.setdefault(key, []).append(float(value))
@@ -286,7 +288,7 @@ def _sort_key(key: tuple[Any, Any]) -> tuple[str, Any, str, Any]:
 
 def _cost(rows: list[dict[str, Any]]) -> dict[str, Any]:
     cost: dict[str, Any] = {}
-    for col in ("wall_s", "cpu_s", "peak_rss_mib"):
+    for col in ("wall_s", "cpu_s", "peak_rss_mib", "disk_mib"):
         values = np.asarray([r[col] for r in rows if _is_number(r.get(col))], float)
         if values.size:
             cost[col] = {

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import resource
+import shutil
 import socket
 import time
 import traceback
@@ -91,6 +92,7 @@ def run_sweep(
     retries: int = 2,
     cache_dir: str | Path | None = None,
     figures: bool = False,
+    drop_streams: bool = False,
     threads_per_point: int = 1,
     progress: ProgressFactory = no_progress,
 ) -> SweepOutcome:
@@ -121,6 +123,10 @@ def run_sweep(
         and in every task.
     figures : bool
         Write each point's figures.
+    drop_streams : bool
+        Delete a finished point's device stream (``stream/``, the bulk of its disk
+        use: about 19 kB per digit with five readout pads), keeping its metrics and
+        readout results.
     threads_per_point : int
         Numba threads a point may use (1: the cores are shared out by the workers).
     progress : callable, optional
@@ -190,7 +196,7 @@ def run_sweep(
             cluster = _local_cluster(n_workers)
             client = Client(cluster, set_as_default=False)
         try:
-            logger.info("dask scheduler at %s", client.scheduler.address)
+            logger.info("dask scheduler at %s", client.scheduler_info().get("address"))
             _submit_and_collect(
                 client,
                 as_completed,
@@ -200,9 +206,13 @@ def run_sweep(
                 failures,
                 outcome,
                 retries=retries,
-                cache_dir=cache_dir,
-                figures=figures,
-                threads=threads_per_point,
+                options={
+                    "data_path": str(spec.data) if spec.data else None,
+                    "cache_dir": str(cache_dir) if cache_dir else None,
+                    "figures": figures,
+                    "drop_streams": drop_streams,
+                    "threads": threads_per_point,
+                },
                 progress=progress,
             )
         finally:
@@ -247,9 +257,7 @@ def _submit_and_collect(
     outcome: SweepOutcome,
     *,
     retries: int,
-    cache_dir: str | Path | None,
-    figures: bool,
-    threads: int,
+    options: dict[str, Any],
     progress: ProgressFactory,
 ) -> None:
     folder_tag = hashlib.sha256(str(out).encode()).hexdigest()[:8]
@@ -260,30 +268,34 @@ def _submit_and_collect(
             spec.experiment,
             p.to_dict(),
             str(out),
-            str(spec.data) if spec.data else None,
-            str(cache_dir) if cache_dir else None,
-            figures,
-            threads,
+            options,
             key=f"nwnrc-point-{p.point_id}-{folder_tag}",
             retries=retries,
         )
         futures[fut.key] = (fut, p)
     total = outcome.n_points
+    # results (small summaries) are gathered in the background as they finish, not
+    # fetched one round trip at a time
+    finished = as_completed(
+        [f for f, _ in futures.values()],
+        loop=client.loop,
+        with_results=True,
+        raise_errors=False,
+    )
     with progress(
         total=total, initial=len(outcome.skipped), desc="sweep", unit="point"
     ) as bar:
-        for fut in as_completed([f for f, _ in futures.values()], loop=client.loop):
+        for fut, result in finished:
             _, p = futures.pop(fut.key)
             if fut.status == "finished":
-                summary = fut.result()
                 outcome.done.append(p.point_id)
                 failures.pop(p.point_id, None)
                 logger.info(
                     "point %s (%s) done in %.0f s on %s",
                     p.point_id,
                     p.describe(),
-                    summary["wall_s"],
-                    summary["host"],
+                    result["wall_s"],
+                    result["host"],
                 )
             else:
                 record = _failure_record(fut, p, out)
@@ -304,6 +316,7 @@ def _submit_and_collect(
 
 
 def _failure_record(fut: Any, point: SweepPoint, out: Path) -> dict[str, Any]:
+    # failures are rare: their exception and traceback are fetched one by one
     exc = fut.exception()
     tb = fut.traceback()
     frames = traceback.format_tb(tb)[-6:] if tb is not None else []
@@ -410,16 +423,29 @@ def run_point(
     experiment_name: str,
     point: dict[str, Any],
     out_dir: str,
-    data_path: str | None,
-    cache_dir: str | None,
-    figures: bool,
-    threads: int,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run one point of a sweep into ``out_dir/points/<id>/`` (the worker's task).
 
     Writes the experiment's run folder there, then ``sweep-point.json`` with the
-    point's settings, wall and CPU time and peak memory of this attempt. Returns the
-    contents of ``sweep-point.json``.
+    point's settings, wall and CPU time, peak memory and disk use of this attempt.
+
+    Parameters
+    ----------
+    experiment_name : {"mnist", "sequence"}
+    point : dict
+        :meth:`SweepPoint.to_dict` of the point.
+    out_dir : str
+        The sweep folder (stamped by :func:`run_sweep`).
+    options : dict, optional
+        ``data_path``, ``cache_dir`` (for :func:`nwnrc.data.load_mnist`),
+        ``figures`` (bool), ``drop_streams`` (bool) and ``threads`` (numba
+        threads, default 1).
+
+    Returns
+    -------
+    dict
+        The contents of ``sweep-point.json``.
 
     Raises
     ------
@@ -452,14 +478,24 @@ def run_point(
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
     )
+    opts = {"figures": False, "drop_streams": False, "threads": 1, **(options or {})}
+    threads = int(opts["threads"])
     _limit_threads(threads)
 
     peak = _PeakMemory()
     t0 = time.perf_counter()
     cpu0 = _cpu_seconds()
-    exp.run(config, folder, data_path=data_path, cache_dir=cache_dir, figures=figures)
+    exp.run(
+        config,
+        folder,
+        data_path=opts.get("data_path"),
+        cache_dir=opts.get("cache_dir"),
+        figures=bool(opts["figures"]),
+    )
     cpu = _cpu_seconds() - cpu0
     wall = time.perf_counter() - t0
+    if opts["drop_streams"]:
+        shutil.rmtree(folder / "stream", ignore_errors=True)
 
     summary = {
         "point_id": point["point_id"],
@@ -475,16 +511,23 @@ def run_point(
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "threads": threads,
+        "disk_mib": round(_disk_bytes(folder) / 2**20, 1),
     }
     write_json(folder / POINT_FILE, summary)
     return summary
+
+
+def _disk_bytes(folder: Path) -> int:
+    """Bytes of the files under ``folder``."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
 def _limit_threads(threads: int) -> None:
     try:
         import numba
 
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        most = int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))
+        numba.set_num_threads(min(threads, most))
     except ImportError:  # pragma: no cover - numba is a dependency
         pass
 

@@ -263,7 +263,9 @@ class SweepSpec:
             for name in self.repeat_seeds:
                 config[name] += repeat
             config = cls.from_dict(config).to_dict()
-        return SweepPoint(index, point_id(self.experiment, config), repeat, params, config)
+        return SweepPoint(
+            index, point_id(self.experiment, config), repeat, params, config
+        )
 
 
 def point_id(experiment_name: str, config: dict[str, Any]) -> str:
@@ -334,9 +336,7 @@ def sweep_from_dict(
 
     repeats = data.get("repeats", 1)
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ConfigError(
-            f"{source}: repeats must be an integer >= 1, got {repeats!r}"
-        )
+        raise ConfigError(f"{source}: repeats must be an integer >= 1, got {repeats!r}")
     seeds = data.get("repeat_seeds", ["network_seed", "seed"])
     if not isinstance(seeds, list) or not all(isinstance(s, str) for s in seeds):
         raise ConfigError(
@@ -377,7 +377,9 @@ def sweep_from_dict(
     data_path = data.get("data")
     if data_path is not None:
         if not isinstance(data_path, str) or not data_path:
-            raise ConfigError(f"{source}: data must be a path string, got {data_path!r}")
+            raise ConfigError(
+                f"{source}: data must be a path string, got {data_path!r}"
+            )
         data_path = (Path(base_dir) / Path(data_path).expanduser()).resolve()
 
     spec = SweepSpec(
