@@ -547,3 +547,39 @@ def test_a_sequence_run_exports_through_its_converter(tmp_path: Path) -> None:
     assert rec.n_samples == 2 * 3 * 8  # two streams of three repeats of 8 digits
     for name in ("pads", "input", "labels", "stream"):
         np.testing.assert_array_equal(getattr(rec, name), getattr(direct, name))
+
+
+def test_mi_on_a_recording_without_conductance(
+    sim_run: Path, exported: Path, tmp_path: Path
+) -> None:
+    from nwnrc.analysis import MiSettings
+
+    rec = read_recording(exported)
+    rec.conductance = None
+    rec.source_current = None
+    path = write_recording(tmp_path / "pads-only.h5", rec)
+    cfg = replace(MnistConfig.from_dict(CFG), methods=("ridge",), shuffles=1)
+    run_mnist(cfg, tmp_path / "run", recording=path, figures=False)
+    settings = MiSettings(ksg=True, ksg_samples=N_TRAIN)
+    m = analyse_mi(tmp_path / "run", figures=False, settings=settings)
+    assert m["channels"] == ["1", "12", "input"]
+    # each channel's estimate is its own: the same as with the conductance beside it
+    full = analyse_mi(sim_run, figures=False)
+    for name in m["channels"]:
+        assert m["mi_bits"][name] == full["mi_bits"][name]
+    assert set(m["ksg_check"]["ksg_bits"]) == {"1", "12", "input"}
+    assert m["per_class_accuracy"]["source"].startswith("readouts/ridge-2-")
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["nwnrc.data._store", "nwnrc.experiments._mnist", "nwnrc.recording._export"],
+)
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testmod(importlib.import_module(module), optionflags=flags)
+    assert result.attempted > 0
+    assert result.failed == 0
