@@ -179,3 +179,14 @@ def test_onset_boundaries() -> None:
         onset_boundaries(np.zeros(50), 4)
     with pytest.raises(DataError, match="would start before the recording"):
         onset_boundaries(x, 4, lead_steps=6)
+
+
+def test_a_short_recording_behind_long_junk_is_still_found() -> None:
+    # 400 values of junk, then 2.5 of the 5 samples: no slack to search, so the
+    # whole recording is searched
+    rng = np.random.default_rng(5)
+    played = played_stream(5, 50)
+    recorded = np.r_[rng.normal(0, 0.3, 400), played.ravel()[:125]]
+    with pytest.warns(DataWarning, match="sample 2, which has 25 of its 50 steps"):
+        b = find_boundaries(recorded, played, drop_incomplete=True)
+    assert b.starts.tolist() == [400, 450]

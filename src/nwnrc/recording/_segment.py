@@ -300,7 +300,9 @@ def find_boundaries(
     samples_per_step : int
         Instrument values per input step.
     max_offset : int, optional
-        Largest index at which the first sample may start; all by default.
+        Largest index at which the first sample may start. By default the search
+        covers the recording's slack (its length less the stimulus's) and one
+        sample more, then the whole recording if nothing matches there.
     drop_incomplete : bool
         Drop the samples of the stimulus that the recording cuts short or lacks (a
         :class:`DataWarning` names them) instead of raising.
@@ -322,7 +324,8 @@ def find_boundaries(
     -----
     The start is the offset that maximises the normalised cross-correlation
     (Pearson's r over the window) between the recorded input and the first
-    ``template_samples`` samples of the expected stream, each step repeated
+    ``template_samples`` samples of the expected stream (the first alone where
+    those do not match: a recording that stops early), each step repeated
     ``samples_per_step`` times. Every later sample is assumed to follow without a
     pause; whether each sample's recorded input matches its expected one is checked
     afterwards (:func:`~nwnrc.recording.validate_recording` with the stimulus).
@@ -337,8 +340,6 @@ def find_boundaries(
     >>> find_boundaries(recorded, played).starts.tolist()
     [7, 27, 47, 67, 87]
     """
-    from scipy.signal import fftconvolve
-
     r = np.asarray(recorded_input, dtype=np.float64).ravel()
     e = np.asarray(expected_input, dtype=np.float64)
     if e.ndim != 2 or e.size == 0:
@@ -354,37 +355,16 @@ def find_boundaries(
             f"{int(np.argmax(~np.isfinite(r)))}; the stimulus cannot be matched"
         )
 
-    k = max(1, min(template_samples, n))
-    while k > 1 and k * span > r.size:
-        k -= 1
-    tmpl = np.repeat(e[:k], m, axis=1).ravel()
-    if tmpl.size > r.size:
+    if span > r.size:
         raise DataError(
             f"the recording ({r.size} values) is shorter than one sample of the "
             f"stimulus ({span} values)"
         )
-    t0 = tmpl - tmpl.mean()
-    t_norm = float(np.sqrt(np.sum(t0 * t0)))
-    if t_norm == 0:
-        raise DataError(
-            "the first samples of the stimulus are constant; they cannot be found "
-            "by correlation (give the boundaries or an offset instead)"
-        )
-    w = tmpl.size
-    dot = fftconvolve(r, t0[::-1], mode="valid")
-    c1 = np.concatenate([[0.0], np.cumsum(r)])
-    c2 = np.concatenate([[0.0], np.cumsum(r * r)])
-    s1 = c1[w:] - c1[:-w]
-    s2 = c2[w:] - c2[:-w]
-    var = np.maximum(s2 - s1 * s1 / w, 0.0)
-    scale = np.sqrt(var) * t_norm
-    # windows of a constant recording correlate with nothing
-    live = scale > 1e-9 * float(np.max(scale))
-    ncc = np.divide(dot, scale, out=np.zeros_like(dot), where=live)
-    if max_offset is not None:
-        ncc = ncc[: max(0, int(max_offset)) + 1]
-    offset = int(np.argmax(ncc))
-    best = float(ncc[offset])
+    k = max(1, min(template_samples, n, r.size // span))
+    offset, best = _match(r, e, k, m, n, span, max_offset)
+    if best < MIN_CORRELATION and k > 1:
+        # a recording that stops within the first samples holds only the first one
+        offset, best = _match(r, e, 1, m, n, span, max_offset)
     if best < MIN_CORRELATION:
         raise DataError(
             f"the stimulus does not match the recorded input anywhere (best "
@@ -413,6 +393,58 @@ def find_boundaries(
     return Boundaries(
         starts, steps, m, n_dropped=dropped, method="stimulus", trailing=trailing
     )
+
+
+def _match(
+    r: NDArray[np.float64],
+    e: NDArray[np.float64],
+    k: int,
+    m: int,
+    n: int,
+    span: int,
+    max_offset: int | None,
+) -> tuple[int, float]:
+    """Offset and correlation of the best match of the first ``k`` samples."""
+    tmpl = np.repeat(e[:k], m, axis=1).ravel()
+    t0 = tmpl - tmpl.mean()
+    t_norm = float(np.sqrt(np.sum(t0 * t0)))
+    if t_norm == 0:
+        raise DataError(
+            "the first samples of the stimulus are constant; they cannot be found "
+            "by correlation (give the boundaries or an offset instead)"
+        )
+    w = tmpl.size
+    if max_offset is not None:
+        limit = min(max(0, int(max_offset)), r.size - w)
+        ncc = _correlation(r[: limit + w], t0, t_norm)
+    else:
+        # a whole stimulus starts within the recording's slack; look a sample
+        # further, then everywhere if nothing matches there
+        limit = min(max(r.size - n * span, 0) + span, r.size - w)
+        ncc = _correlation(r[: limit + w], t0, t_norm)
+        if ncc.max() < MIN_CORRELATION and limit < r.size - w:
+            ncc = _correlation(r, t0, t_norm)
+    offset = int(np.argmax(ncc))
+    return offset, float(ncc[offset])
+
+
+def _correlation(
+    x: NDArray[np.float64], t0: NDArray[np.float64], t_norm: float
+) -> NDArray[np.float64]:
+    """Pearson's r of ``t0`` (zero-mean) with every window of ``x``."""
+    from scipy.signal import fftconvolve
+
+    w = t0.size
+    x = x - x.mean()
+    dot = fftconvolve(x, t0[::-1], mode="valid")
+    c1 = np.concatenate([[0.0], np.cumsum(x)])
+    c2 = np.concatenate([[0.0], np.cumsum(x * x)])
+    s1 = c1[w:] - c1[:-w]
+    s2 = c2[w:] - c2[:-w]
+    scale = np.sqrt(np.maximum(s2 - s1 * s1 / w, 0.0)) * t_norm
+    # windows of a constant recording correlate with nothing
+    live = scale > 1e-9 * float(np.max(scale))
+    return np.divide(dot, scale, out=np.zeros_like(dot), where=live)
 
 
 def onset_boundaries(

@@ -812,10 +812,15 @@ def _drift_findings(
     data: NDArray[np.float32], pad: int, drift_fraction: float
 ) -> list[Finding]:
     n = data.shape[0]
-    with warnings.catch_warnings():
-        # all-NaN samples are reported by the non-finite check
-        warnings.simplefilter("ignore", RuntimeWarning)
-        baseline = np.nanmedian(data, axis=1).astype(np.float64)
+    baseline = np.median(data, axis=1).astype(np.float64)
+    broken = np.flatnonzero(~np.isfinite(baseline))
+    if broken.size:
+        # samples with NaN (reported by the non-finite check) get the median of the
+        # rest of their steps
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rows = np.where(np.isfinite(data[broken]), data[broken], np.nan)
+            baseline[broken] = np.nanmedian(rows, axis=1)
     ok = np.isfinite(baseline)
     if ok.sum() < 2:
         return []
