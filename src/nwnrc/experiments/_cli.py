@@ -18,7 +18,9 @@ def register(subparsers: Any) -> None:
             "Stream MNIST digits through a simulated nanowire network and learn "
             "linear readouts: online RLS, batch gradient descent and ridge, for 1 to "
             "5 readout channels, against the raw-pixel baseline. The default is a "
-            "small run of about ten minutes; --full is the paper's protocol."
+            "small run of about ten minutes; --full is the paper's protocol. With "
+            "--recording FILE the readouts of a recorded (or exported) device "
+            "stream are learned instead, by the same readout stage."
         ),
     )
     p.add_argument("--train", type=int, help="training digits (default 10000)")

@@ -18,8 +18,8 @@ def register(subparsers: Any) -> None:
             "as an nwnrc recording (HDF5, kind 'simulated'): readouts, input stream, "
             "source current and conductance, labels, pads, time step, the run's "
             "configuration and the simulated network's description. The file "
-            "stands wherever a recording does: `nwnrc mnist --recording FILE` on it "
-            "gives the run's metrics."
+            "stands wherever a recording does: the run's command with "
+            "--recording FILE on it gives the run's metrics."
         ),
     )
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="finished run folder")
