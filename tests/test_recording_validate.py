@@ -144,6 +144,15 @@ def test_clipping_at_the_channels_extreme_needs_a_changing_input() -> None:
     assert validate_recording(rec).findings == []
 
 
+def test_a_channel_resting_on_one_value_is_not_clipped() -> None:
+    # a quiet unipolar pad: exactly 0 V at rest (its minimum and the median of every
+    # sample), following the input only above 0.6 V
+    rec = noise_recording()
+    rec.pads[:, 0] = np.where(rec.input > 0.6, rec.input, 0.0)
+    assert np.median(rec.pads[:, 0], axis=1).max() == 0.0
+    assert validate_recording(rec).findings == []
+
+
 def test_clipping_above_the_stated_fraction_is_an_error() -> None:
     rec = noise_recording()
     bottom = rec.pads[:, 0].min()

@@ -295,10 +295,11 @@ def validate_recording(
       range (``instrument["range_min_v"]``, ``instrument["range_max_v"]``; for the
       current ``range_min_a``, ``range_max_a``) or at the channel's own extreme
       (its maximum or minimum over the recording). At the channel's extreme a
-      stretch counts only where the recorded input changes during it: a constant
+      stretch counts only where the recorded input changes during it (a constant
       input can hold a device, and always holds a simulated one, in a steady state
-      that reads exactly flat. A channel that holds one value throughout is flat
-      (warning).
+      that reads exactly flat) and where the value is not the sample's baseline
+      (its median: a quiet channel resting on one code of the converter). A
+      channel that holds one value throughout is flat (warning).
     - **Drifting baseline** (warning): the baseline of a sample is the median of the
       channel over its steps; a least-squares line through the baselines of all
       samples (at least ``drift_min_samples``) whose change from the first sample to
@@ -312,10 +313,11 @@ def validate_recording(
       ``input_tolerance * |v_max - v_min|`` on more than ``input_bad_fraction`` of
       its steps.
 
-    Limitations: clipping at a channel's extreme while the input is exactly constant
-    is not told apart from a steady state, and a warm-up transient at the start of
-    a short recording can read as drift. Gaps are visible only where the instrument
-    wrote time stamps.
+    Limitations: clipping at a channel's extreme while the input is exactly constant,
+    or on more than half of a sample, is not told apart from a steady state or a
+    rest level (give the instrument's range to catch it there), and a warm-up
+    transient at the start of a short recording can read as drift. Gaps are
+    visible only where the instrument wrote time stamps.
 
     Examples
     --------
@@ -753,12 +755,17 @@ def _clip_findings(
             long = stops - starts >= clip_steps
             for r, a, b in zip(rows[long], starts[long], stops[long], strict=True):
                 runs.append((int(r), int(a), int(b), value, "the instrument's range"))
+    baselines: dict[int, float] = {}
     for value in (hi, lo):
         rows, starts, stops = _row_runs(data == np.float32(value))
         long = stops - starts >= clip_steps
         for r, a, b in zip(rows[long], starts[long], stops[long], strict=True):
             segment = inp[r, a:b]
-            if segment.max() > segment.min():
+            if not segment.max() > segment.min():
+                continue  # a steady state under a constant input
+            if r not in baselines:
+                baselines[r] = float(np.median(data[r]))
+            if value != baselines[r]:  # else the channel's rest level
                 runs.append((int(r), int(a), int(b), value, "its extreme"))
     if not runs:
         return []
