@@ -204,6 +204,20 @@ def test_run_folders_of_the_two_routes_do_not_mix(
         sequence_recording(tmp_path / "r")
 
 
+def test_without_a_current_channel_the_current_is_g_times_v(
+    rec: Recording, tmp_path: Path
+) -> None:
+    from nwnrc.experiments._sequence import _recording_source
+
+    assert rec.conductance is not None
+    path = _written(rec, tmp_path / "no-current.h5", source_current=None)
+    source = _recording_source(SequenceConfig.from_dict(TINY), path)
+    current = source.stream.source_current.reshape(96, 784)
+    np.testing.assert_allclose(current, rec.conductance * rec.input, rtol=1e-6)
+    # lane 1, digit 3 is sample 35; the readouts keep their lane and place
+    np.testing.assert_array_equal(source.stream.pad_voltages[1, 3], rec.pads[35])
+
+
 # ----------------------------------------------------------------- one stream
 def test_one_stream_is_split_at_n_train(rec: Recording, tmp_path: Path) -> None:
     # the held-out lane alone, as one stream of 32 digits, with no recorded

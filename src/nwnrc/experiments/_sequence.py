@@ -1502,9 +1502,7 @@ def _recording_source(config: SequenceConfig, path: str | Path) -> _Source:
             "the features use log10 G, which needs G > 0 at every step; correct the "
             f"sign of the current or the conductance ({bad_g.size} such steps)"
         )
-    current = (
-        rec.source_current if rec.source_current is not None else g.ravel() * volts
-    )
+    current = rec.source_current if rec.source_current is not None else g * volts
     shape = (n_streams, d, STEPS_PER_DIGIT)
     stream = SequenceStream(
         pad_voltages=np.ascontiguousarray(
