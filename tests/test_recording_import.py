@@ -436,3 +436,18 @@ def test_a_drifting_baseline(tmp_path: Path) -> None:
     m = re.search(r"by \+([0-9.]+) V per 1,000 samples", str(caught[0].message))
     assert m is not None
     assert float(m[1]) == pytest.approx(30.0, rel=0.05)
+
+
+def test_a_sample_whose_input_is_not_its_stimulus(tdms: Path) -> None:
+    # the stimulus file has another digit in place of sample 5
+    stimulus = SIM.stimulus.copy()
+    other = next(i for i in range(N_DIGITS) if SIM.labels[i] != SIM.labels[5])
+    stimulus[5] = SIM.stimulus[other]
+    kwargs = tdms_kwargs(stimulus=stimulus, v_min=V_MIN, v_max=V_MAX)
+    with pytest.raises(
+        DataError, match="sample 5, input: input differs from the encoded stimulus"
+    ):
+        import_tdms(tdms, **kwargs)
+    kwargs.update(find_boundaries=True, steps=None, offset=0)
+    with pytest.raises(DataError, match="has 1 error.*sample 5, input"):
+        import_tdms(tdms, **kwargs)
