@@ -434,3 +434,12 @@ def test_cli_runs_on_a_recording_with_its_settings(
     assert code == 1
     err = capsys.readouterr().err
     assert "--repeats, --wires set(s) up a simulated stream" in err
+
+
+def test_a_simulated_run_needs_a_held_out_stream(tmp_path: Path) -> None:
+    # test_streams = 0 describes a one-stream recording; the simulator has no
+    # n_train to split a stream at
+    config = SequenceConfig.from_dict({**TINY, "test_streams": 0})
+    with pytest.raises(ConfigError, match="test_streams must be at least 1 for a sim"):
+        run_sequence(config, tmp_path / "run", figures=False)
+    assert not (tmp_path / "run").exists()
