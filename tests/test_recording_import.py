@@ -449,5 +449,27 @@ def test_a_sample_whose_input_is_not_its_stimulus(tdms: Path) -> None:
     ):
         import_tdms(tdms, **kwargs)
     kwargs.update(find_boundaries=True, steps=None, offset=0)
-    with pytest.raises(DataError, match="has 1 error.*sample 5, input"):
+    with pytest.raises(DataError, match=r"has 1 error.*sample 5, input"):
         import_tdms(tdms, **kwargs)
+
+
+def test_given_sample_starts_around_a_pause(tmp_path: Path) -> None:
+    # the DAQ idled for 50 values between samples 5 and 6
+    split = JUNK + 6 * STEPS
+    channels = {
+        k: (np.r_[v[:split], np.full(50, v[split - 1]), v[split:]], u)
+        for k, (v, u) in raw_channels(SIM).items()
+    }
+    path = write_daq_tdms(tmp_path / "pause.tdms", channels)
+    starts = [JUNK + STEPS * i + (50 if i >= 6 else 0) for i in range(N_DIGITS)]
+    starts_file = tmp_path / "starts.txt"
+    starts_file.write_text("\n".join(map(str, starts)))
+    rec = import_tdms(path, **tdms_kwargs(starts=starts_file, offset=0))
+    assert_is_the_simulation(rec)
+    assert rec.config["boundaries"]["method"] == "given"
+    # fixed steps from the same start run through the pause: 12 whole samples (6
+    # of them off by the pause) and 50 values of a thirteenth
+    with pytest.raises(
+        DataError, match="ends inside sample 12, which has 50 of its 784"
+    ):
+        import_tdms(path, **tdms_kwargs())

@@ -170,10 +170,14 @@ def to_amps(
     )
 
 
-def load_labels(source: str | Path | ArrayLike) -> NDArray[np.int64]:
-    """Labels from an array or a file: .npy, or .txt/.csv with one label a line.
+def load_labels(
+    source: str | Path | ArrayLike, what: str = "label"
+) -> NDArray[np.int64]:
+    """Labels (or other integers, one per sample) from an array or a file.
 
-    A first line that is not a number (a header) is skipped.
+    A file is .npy, or .txt/.csv with one integer a line (the first column); a
+    first line that is not a number (a header) is skipped. ``what`` names the
+    integers in messages.
 
     Examples
     --------
@@ -183,7 +187,7 @@ def load_labels(source: str | Path | ArrayLike) -> NDArray[np.int64]:
     if isinstance(source, str | Path):
         p = Path(source)
         if not p.is_file():
-            raise DataError(f"no label file at {p}; give one label per sample")
+            raise DataError(f"no {what} file at {p}; give one {what} per sample")
         if p.suffix == ".npy":
             raw = np.load(p, allow_pickle=False)
         else:
@@ -193,17 +197,15 @@ def load_labels(source: str | Path | ArrayLike) -> NDArray[np.int64]:
             try:
                 raw = np.array([float(ln.split(",")[0]) for ln in lines])
             except ValueError as exc:
-                raise DataError(
-                    f"{p} must hold one integer label a line ({exc})"
-                ) from exc
+                raise DataError(f"{p} must hold one {what} a line ({exc})") from exc
     else:
         raw = np.asarray(source)
     arr = np.asarray(raw).ravel()
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise DataError("labels must be integers (class numbers)")
+            raise DataError(f"each {what} must be an integer")
     elif arr.dtype.kind not in "iu":
-        raise DataError(f"labels must be integers, got dtype {arr.dtype}")
+        raise DataError(f"each {what} must be an integer, got dtype {arr.dtype}")
     return arr.astype(np.int64)
 
 
@@ -421,8 +423,7 @@ def _boundaries(
         )
     if starts is not None:
         if isinstance(starts, str | Path):
-            # a file of start indices reads like a label file: one integer a line
-            starts = load_labels(starts)
+            starts = load_labels(starts, "sample start")
         return given_boundaries(
             starts, n_values, steps, samples_per_step=m, drop_incomplete=drop
         )
