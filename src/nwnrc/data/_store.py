@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 
 from nwnrc._atomic import atomic_path, write_npz
 from nwnrc.errors import DataError
-from nwnrc.recording._schema import FORMAT, FORMAT_VERSION, UNITS, Recording
+from nwnrc.recording._schema import FORMAT, Recording, write_header
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ class StreamHeader:
     device : dict
         Description of the simulated device (str, int, float or bool values; see
         :func:`flat_metadata`).
+    instrument : dict
+        Instrument metadata (none for the simulator).
     kind : str
         ``"simulated"``.
 
@@ -93,22 +95,14 @@ class StreamHeader:
     v_max: float
     config: dict[str, Any] = field(default_factory=dict)
     device: dict[str, Any] = field(default_factory=dict)
+    instrument: dict[str, Any] = field(default_factory=dict)
     kind: str = "simulated"
 
 
 def write_stream_header(f: h5py.File, header: StreamHeader, n_train: int) -> None:
     """Write the recording header of a simulated stream into an open HDF5 file.
 
-    Writes the root attributes of the recording schema, the ``device`` group and a
-    ``units`` attribute on every dataset of the schema that the file holds.
-
-    Parameters
-    ----------
-    f : h5py.File
-        Open for writing.
-    header : StreamHeader
-    n_train : int
-        Samples of the training stream.
+    See :func:`nwnrc.recording._schema.write_header`.
 
     Examples
     --------
@@ -119,24 +113,7 @@ def write_stream_header(f: h5py.File, header: StreamHeader, n_train: int) -> Non
     ...     print(f.attrs["format"], int(f.attrs["n_train"]))
     nwnrc-recording 3
     """
-    f.attrs["format"] = FORMAT
-    f.attrs["format_version"] = FORMAT_VERSION
-    f.attrs["kind"] = header.kind
-    f.attrs["dt_s"] = float(header.dt_s)
-    f.attrs["n_train"] = int(n_train)
-    f.attrs["pad_numbers"] = np.asarray(header.pad_numbers, dtype=np.int64)
-    f.attrs["source_pad"] = int(header.source_pad)
-    f.attrs["drain_pads"] = np.asarray(header.drain_pads, dtype=np.int64)
-    f.attrs["v_min"] = float(header.v_min)
-    f.attrs["v_max"] = float(header.v_max)
-    f.attrs["config"] = json.dumps(header.config)
-    device = f.require_group("device")
-    for key, value in header.device.items():
-        device.attrs[key] = value
-    f.require_group("instrument")
-    for name, units in UNITS.items():
-        if name in f:
-            f[name].attrs["units"] = units
+    write_header(f, header, n_train)
 
 
 def flat_metadata(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -45,7 +45,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import h5py
 import numpy as np
@@ -278,28 +278,60 @@ def write_recording(path: str | Path, rec: Recording) -> Path:
                     _dataset(f, name, value, chunks=(chunk, t))
             if rec.stream is not None:
                 _dataset(f, "stream", rec.stream)
-            write_header(f, rec)
+            write_header(f, rec, rec.n_train)
     logger.info("wrote recording of %d samples to %s", n, out)
     return out
 
 
-def write_header(f: h5py.File, rec: Recording) -> None:
-    """Write the root attributes and metadata groups of ``rec`` into an open file."""
+class Header(Protocol):
+    """What the root attributes of a recording are written from."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def dt_s(self) -> float: ...
+    @property
+    def pad_numbers(self) -> tuple[int, ...]: ...
+    @property
+    def source_pad(self) -> int: ...
+    @property
+    def drain_pads(self) -> tuple[int, ...]: ...
+    @property
+    def v_min(self) -> float: ...
+    @property
+    def v_max(self) -> float: ...
+    @property
+    def config(self) -> dict[str, Any]: ...
+    @property
+    def device(self) -> dict[str, Any]: ...
+    @property
+    def instrument(self) -> dict[str, Any]: ...
+
+
+def write_header(f: h5py.File, header: Header, n_train: int) -> None:
+    """Write the recording header into an open HDF5 file.
+
+    The root attributes, the ``device`` and ``instrument`` groups, and a ``units``
+    attribute on every dataset of the schema that the file holds.
+    """
     f.attrs["format"] = FORMAT
     f.attrs["format_version"] = FORMAT_VERSION
-    f.attrs["kind"] = rec.kind
-    f.attrs["dt_s"] = float(rec.dt_s)
-    f.attrs["n_train"] = int(rec.n_train)
-    f.attrs["pad_numbers"] = np.asarray(rec.pad_numbers, dtype=np.int64)
-    f.attrs["source_pad"] = int(rec.source_pad)
-    f.attrs["drain_pads"] = np.asarray(rec.drain_pads, dtype=np.int64)
-    f.attrs["v_min"] = float(rec.v_min)
-    f.attrs["v_max"] = float(rec.v_max)
-    f.attrs["config"] = json.dumps(rec.config)
+    f.attrs["kind"] = header.kind
+    f.attrs["dt_s"] = float(header.dt_s)
+    f.attrs["n_train"] = int(n_train)
+    f.attrs["pad_numbers"] = np.asarray(header.pad_numbers, dtype=np.int64)
+    f.attrs["source_pad"] = int(header.source_pad)
+    f.attrs["drain_pads"] = np.asarray(header.drain_pads, dtype=np.int64)
+    f.attrs["v_min"] = float(header.v_min)
+    f.attrs["v_max"] = float(header.v_max)
+    f.attrs["config"] = json.dumps(header.config)
     for name in ("device", "instrument"):
         group = f.require_group(name)
-        for key, value in getattr(rec, name).items():
+        for key, value in getattr(header, name).items():
             group.attrs[key] = value
+    for name, units in UNITS.items():
+        if name in f:
+            f[name].attrs["units"] = units
 
 
 def _dataset(
