@@ -4,6 +4,7 @@ simulator, in one HDF5 schema that every experiment reads.
 See :mod:`nwnrc.recording._schema` for the layout.
 """
 
+from nwnrc.recording._export import export_run
 from nwnrc.recording._schema import (
     FORMAT,
     FORMAT_VERSION,
@@ -36,6 +37,7 @@ __all__ = [
     "Recording",
     "ValidationReport",
     "check_recording",
+    "export_run",
     "find_boundaries",
     "fixed_boundaries",
     "given_boundaries",
