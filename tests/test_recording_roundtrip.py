@@ -494,6 +494,12 @@ def test_the_commands_export_learn_and_analyse(
     assert "--wires cannot be used with --recording" in err
     assert main(["mnist", "--recording", str(out), "--train", "500"]) == 1
     assert "holds 60 training samples" in capsys.readouterr().err
+    # a config file that sets the device is refused as the flags are
+    config = tmp_path / "config.json"
+    config.write_text('{"v_max": 3.0, "shuffles": 1}')
+    assert main([*argv, "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "v_max (in --config) cannot be used with --recording" in err
 
 
 def test_a_sequence_run_without_its_converter_is_a_clear_error(

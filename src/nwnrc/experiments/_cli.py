@@ -109,7 +109,7 @@ def _mnist(args: argparse.Namespace) -> int:
 def _mnist_on_recording(args: argparse.Namespace, base: dict[str, Any]) -> int:
     from nwnrc.errors import ConfigError
     from nwnrc.experiments import run_mnist
-    from nwnrc.experiments._mnist import recording_config
+    from nwnrc.experiments._mnist import RECORDING_FIELDS, recording_config
 
     fixed = {
         "--full": args.full,
@@ -123,6 +123,8 @@ def _mnist_on_recording(args: argparse.Namespace, base: dict[str, Any]) -> int:
         "--cache-dir": args.cache_dir is not None,
     }
     given = [flag for flag, on in fixed.items() if on]
+    # the same holds for a config file: its device fields would be silently replaced
+    given += [f"{key} (in --config)" for key in base if key in RECORDING_FIELDS]
     if given:
         raise ConfigError(
             f"{', '.join(given)} cannot be used with --recording: the recording "

@@ -68,7 +68,7 @@ N_CLASSES = 10
 RECORDING_STAMP = "recording.json"
 #: Config fields that a recording's own config (an exported simulated run) supplies
 #: to a run on it, besides the header's input encoding and time step.
-_RECORDING_FIELDS = (*DEVICE_FIELDS, "eval_split")
+RECORDING_FIELDS = (*DEVICE_FIELDS, "eval_split")
 
 
 @dataclass(frozen=True)
@@ -574,7 +574,7 @@ def config_on_recording(
             f"for at most {n_test} (--test)"
         )
     d = config.to_dict()
-    for key in _RECORDING_FIELDS:
+    for key in RECORDING_FIELDS:
         if key in rec.config:
             d[key] = rec.config[key]
     if math.isfinite(rec.v_min) and math.isfinite(rec.v_max):
