@@ -434,6 +434,12 @@ def test_cli_runs_on_a_recording_with_its_settings(
     assert code == 1
     err = capsys.readouterr().err
     assert "--repeats, --wires set(s) up a simulated stream" in err
+    # a config file that sets the stream is refused as the flags are
+    config = tmp_path / "config.json"
+    config.write_text('{"v_max": 2.0, "repeats": 3}')
+    assert main([*argv, "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "--config sets v_max, repeats, which the recording fixes" in err
 
 
 def test_a_simulated_run_needs_a_held_out_stream(tmp_path: Path) -> None:

@@ -87,6 +87,7 @@ def _sequence(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from nwnrc.errors import ConfigError
+    from nwnrc.experiments._config import DEVICE_FIELDS
     from nwnrc.experiments._sequence import (
         SequenceConfig,
         recording_sequence_config,
@@ -109,7 +110,16 @@ def _sequence(args: argparse.Namespace) -> int:
             )
         # a recording exported from a sequence run carries that run's settings
         base = recording_sequence_config(recording)
-    base.update(read_config_file(args.config, "SequenceConfig"))
+    from_file = read_config_file(args.config, "SequenceConfig")
+    if recording is not None:
+        stream_keys = (*DEVICE_FIELDS, "repeats", "train_streams", "test_streams")
+        clash = [key for key in from_file if key in stream_keys]
+        if clash:
+            raise ConfigError(
+                f"--config sets {', '.join(clash)}, which the recording fixes; "
+                "leave them out of the file when using --recording"
+            )
+    base.update(from_file)
     config = SequenceConfig.from_dict(base)
     overrides = {
         "sequence": args.sequence,
