@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import statistics
 import threading
@@ -239,7 +240,10 @@ def test_a_killed_worker_loses_no_point_and_counts_none_twice(
         killer = threading.Thread(target=kill_a_worker_mid_point)
         killer.start()
         try:
-            outcome = run_sweep(spec, out, scheduler=cluster.scheduler_address)
+            # no retries: a dead worker's point is rescheduled by dask, not retried
+            outcome = run_sweep(
+                spec, out, scheduler=cluster.scheduler_address, retries=0
+            )
         finally:
             stop.set()
             killer.join()
@@ -326,12 +330,41 @@ def test_cli_dry_run_lists_the_points(sweep_file: Path, capsys: Any) -> None:
         assert f"{p.point_id}  {p.describe()}" in text
 
 
-def test_cli_report(local_sweep: Any, capsys: Any) -> None:
-    code = main(["sweep", "report", str(local_sweep.out_dir), "--metric", "wall_s"])
+def test_cli_report(
+    local_sweep: Any, one_by_one: dict[str, dict[str, Any]], capsys: Any
+) -> None:
+    baseline = "input_channel_accuracy.online.mean"
+    code = main(
+        ["sweep", "report", str(local_sweep.out_dir), "--metric", "wall_s",
+         "--baseline", baseline]
+    )  # fmt: skip
     assert code == 0
     assert "4 points: 4 done, 0 failed, 0 pending" in capsys.readouterr().out
     assert (local_sweep.out_dir / "report" / "wall_s-vs-v_max.png").is_file()
     assert len(sweep_table(local_sweep.out_dir)) == 4
+    summary = json.loads((local_sweep.out_dir / "report" / "metrics.json").read_text())
+    pixels = [
+        m["input_channel_accuracy"]["online"]["mean"] for m in one_by_one.values()
+    ]
+    assert summary["baseline"]["mean"] == pytest.approx(statistics.mean(pixels))
+    assert main(["sweep"]) == 2  # no sub-command: the help
+
+
+def test_a_changed_sweep_reuses_the_points_it_shares(
+    local_sweep: Any, sweep_file: Path, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    out = tmp_path / "copy"
+    shutil.copytree(local_sweep.out_dir, out)
+    spec = read_sweep(sweep_file)
+    # one repeat fewer: both points are done already; nothing runs, no cluster starts
+    fewer = run_sweep(replace(spec, repeats=1), out)
+    assert len(fewer.skipped) == 2 and fewer.done == []
+    rows = _table(fewer.table)
+    assert [r["repeat"] for r in rows] == ["0", "0"]
+    assert {r["point_id"] for r in rows} <= set(local_sweep.done)
+    assert json.loads((out / "sweep.json").read_text())["spec"]["repeats"] == 1
 
 
 def test_a_sequence_sweep_equals_its_point_run_alone(

@@ -90,6 +90,12 @@ def register(subparsers: Any) -> None:
         "--group",
         help="swept field with one line per value (default: the second; 'none')",
     )
+    rep.add_argument(
+        "--baseline",
+        metavar="M",
+        help="column drawn as a dashed reference line at its mean (e.g. "
+        "input_channel_accuracy.online.mean, the raw pixels)",
+    )
     rep.add_argument("--no-figures", action="store_true", help="skip the plots")
     rep.set_defaults(handler=_report)
     p.set_defaults(handler=lambda args: _usage(p))
@@ -171,6 +177,7 @@ def _report(args: argparse.Namespace) -> int:
         metrics=args.metric,
         x=args.x,
         group=args.group,
+        baseline=args.baseline,
         figures=not args.no_figures,
     )
     print(

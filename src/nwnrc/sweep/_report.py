@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 #: Columns of the table before the swept settings.
 ID_COLUMNS = ("point_id", "index", "repeat", "status")
 #: Cost columns, from each point's sweep-point.json.
-COST_COLUMNS = ("wall_s", "cpu_s", "peak_rss_mib", "disk_mib", "attempt", "host")
+COST_COLUMNS = ("wall_s", "cpu_s", "peak_rss_mib", "attempt", "host")
 #: metrics.json entries that are not results.
 _SKIP = ("config", "data_source")
 
@@ -56,9 +56,9 @@ def sweep_table(out_dir: str | Path) -> list[dict[str, Any]]:
 
     A row holds the point's id, index, repeat and status (``done``, ``failed`` or
     ``pending``), its value of every swept field and every repeat seed, its cost
-    (wall and CPU seconds, peak resident MiB, disk MiB, attempt, host) and, when
-    done, every number of its metrics.json under a dotted name
-    (``online_accuracy.5.mean``).
+    (wall and CPU seconds, peak resident MiB, attempt, host), the disk use of its
+    folder as it is now, and, when done, every number of its metrics.json under a
+    dotted name (``online_accuracy.5.mean``).
     """
     from nwnrc.sweep._run import FAILURES, POINT_FILE, read_stamp
 
@@ -87,6 +87,10 @@ def sweep_table(out_dir: str | Path) -> list[dict[str, Any]]:
         if row["status"] == "done" and cost_path.is_file():
             cost = json.loads(cost_path.read_text())
             row.update({c: cost.get(c) for c in COST_COLUMNS})
+        if folder.is_dir():
+            # measured now: what the point holds on disk today (after --drop-streams)
+            size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+            row["disk_mib"] = round(size / 2**20, 1)
         if row["status"] == "done":
             row.update(flatten_metrics(json.loads(metrics_path.read_text())))
         rows.append(row)
@@ -127,6 +131,7 @@ def write_report(
     metrics: list[str] | None = None,
     x: str | None = None,
     group: str | None = None,
+    baseline: str | None = None,
     figures: bool = True,
 ) -> dict[str, Any]:
     """Write the table, a summary and plots of a sweep folder.
@@ -150,6 +155,9 @@ def write_report(
     group : str, optional
         Swept field with one line per value (default: the second swept field, if
         any; ``"none"`` for a single line).
+    baseline : str, optional
+        A column whose mean over all points is drawn as a dashed reference line
+        (e.g. ``input_channel_accuracy.online.mean``, the raw-pixel readout).
     figures : bool
         Draw the PNG plots.
 
@@ -161,7 +169,7 @@ def write_report(
     Raises
     ------
     ConfigError
-        If a metric, ``x`` or ``group`` is not a column of the table.
+        If a metric, the baseline, ``x`` or ``group`` is not a column of the table.
 
     Notes
     -----
@@ -194,10 +202,10 @@ def write_report(
             )
     if metrics is None:
         metrics = experiment(spec.experiment).headline(spec.expand()[0].config)
-        metrics = [m for m in metrics if any(m in r for r in done)] or metrics
-    for m in metrics:
-        if done and not any(m in r for r in done):
-            numeric = [c for c in columns if _is_number(done[0].get(c))]
+        metrics = [m for m in metrics if _has_numbers(done, m)] or metrics
+    for m in [*metrics, *([baseline] if baseline else [])]:
+        if done and not _has_numbers(done, m):
+            numeric = [c for c in columns if _has_numbers(done, c)]
             raise ConfigError(
                 f"--metric {m!r} is not a number in the sweep table; numeric columns "
                 f"include {numeric[:40]}"
@@ -216,16 +224,36 @@ def write_report(
         "metrics": {m: _aggregate(done, m, x, group) for m in metrics},
         "cost": _cost(done),
     }
+    if baseline and done:
+        values = [float(r[baseline]) for r in done if _is_number(r.get(baseline))]
+        summary["baseline"] = {
+            "metric": baseline,
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+            "n": len(values),
+        }
     report_dir = out / "report"
     report_dir.mkdir(parents=True, exist_ok=True)
     if figures and done:
         summary["figures"] = []
         for m in metrics:
             path = report_dir / f"{_slug(m)}-vs-{_slug(x)}.png"
-            plot_metric(summary["metrics"][m], m, x, group, path, summary)
+            plot_metric(
+                summary["metrics"][m],
+                m,
+                x,
+                group,
+                path,
+                pooled_over=summary["pooled_over"],
+                baseline=summary.get("baseline"),
+            )
             summary["figures"].append(path.name)
     write_json(report_dir / "metrics.json", summary)
     return summary
+
+
+def _has_numbers(rows: list[dict[str, Any]], column: str) -> bool:
+    return any(_is_number(r.get(column)) for r in rows)
 
 
 def _is_number(value: Any) -> bool:
@@ -292,11 +320,12 @@ def _cost(rows: list[dict[str, Any]]) -> dict[str, Any]:
         values = np.asarray([r[col] for r in rows if _is_number(r.get(col))], float)
         if values.size:
             cost[col] = {
-                "total": float(values.sum()),
                 "mean": float(values.mean()),
                 "min": float(values.min()),
                 "max": float(values.max()),
             }
+            if col != "peak_rss_mib":  # peaks of different processes do not add
+                cost[col]["total"] = float(values.sum())
     return cost
 
 
@@ -310,12 +339,16 @@ def plot_metric(
     x: str,
     group: str | None,
     path: str | Path,
-    summary: dict[str, Any] | None = None,
+    *,
+    pooled_over: list[str] | None = None,
+    baseline: dict[str, Any] | None = None,
 ) -> Path:
     """Plot one metric against a swept field; one line per group value.
 
     ``cells`` is one entry of the report summary's ``metrics``: mean, std and values
     per (group, x) cell. Numeric x values are placed by value, others in order.
+    ``baseline`` (the summary's ``baseline`` entry) is drawn as a dashed line at its
+    mean. Returns ``path``.
     """
     from matplotlib.figure import Figure
 
@@ -353,8 +386,8 @@ def plot_metric(
                 c["values"],
                 ".",
                 color=colour,
-                alpha=0.35,
-                ms=4,
+                alpha=0.5,
+                ms=6,
             )
     if not numeric:
         ax.set_xticks(range(len(labels)))
@@ -363,11 +396,19 @@ def plot_metric(
     ax.set_ylabel(metric)
     n = max((c["n"] for c in cells), default=0)
     spread = "mean ± std" if n > 1 else "single points"
-    pooled = (summary or {}).get("pooled_over") or []
+    if baseline is not None:
+        ax.axhline(
+            baseline["mean"],
+            color="0.4",
+            ls="--",
+            lw=1,
+            label=f"{baseline['metric']} (mean)",
+        )
+    pooled = pooled_over or []
     over = "repeats" + (f" and {', '.join(pooled)}" if pooled else "")
     ax.set_title(f"{metric} vs {x} ({spread} over {over}; dots: points)", fontsize=9)
     ax.grid(True, alpha=0.3)
-    if group:
+    if group or baseline is not None:
         ax.legend(fontsize=8)
     path = Path(path)
     with atomic_path(path, suffix=".png") as tmp:

@@ -125,8 +125,8 @@ def run_sweep(
         Write each point's figures.
     drop_streams : bool
         Delete a finished point's device stream (``stream/``, the bulk of its disk
-        use: about 19 kB per digit with five readout pads), keeping its metrics and
-        readout results.
+        use: about 25 kB per digit with five readout pads), keeping its metrics
+        and readout results.
     threads_per_point : int
         Numba threads a point may use (1: the cores are shared out by the workers).
     progress : callable, optional

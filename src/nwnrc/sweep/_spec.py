@@ -216,13 +216,14 @@ class SweepSpec:
             have the same configuration.
         """
         cls = experiment(self.experiment).config_class
-        combos = list(itertools.product(*(tables for _, tables in self.axes())))
-        n = len(combos) * self.repeats
+        axes = [tables for _, tables in self.axes()]
+        n = math.prod(len(t) for t in axes) * self.repeats
         if n > MAX_POINTS:
             raise ConfigError(
                 f"{self.source}: the sweep has {n} points, more than {MAX_POINTS}; "
                 "split it into several sweep files"
             )
+        combos = list(itertools.product(*axes))
         points: list[SweepPoint] = []
         seen: dict[str, SweepPoint] = {}
         for r in range(self.repeats):
