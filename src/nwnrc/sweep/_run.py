@@ -154,7 +154,10 @@ def run_sweep(
     finish on their own; a rerun started before they finish may run such a point a
     second time in the same folder. Both runs write the same files atomically, so the
     result is still whole, but the work is done twice. A worker on a host that
-    does not see ``out_dir`` fails its points with a ConfigError.
+    does not see ``out_dir`` fails its points with a ConfigError. The local cluster
+    starts its workers with multiprocessing's spawn method, so a script that calls
+    this function without ``scheduler`` must do so under
+    ``if __name__ == "__main__":`` (the ``nwnrc`` command does).
     """
     from distributed import Client, as_completed
 
@@ -162,6 +165,8 @@ def run_sweep(
         raise ConfigError(f"retries must be >= 0, got {retries}")
     if threads_per_point < 1:
         raise ConfigError(f"threads_per_point must be >= 1, got {threads_per_point}")
+    if n_workers is not None and n_workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {n_workers}")
     out = Path(out_dir).resolve()
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a folder for the sweep")
@@ -230,8 +235,6 @@ def _local_cluster(n_workers: int | None) -> Any:
     from distributed import LocalCluster
 
     n = n_workers or os.cpu_count() or 1
-    if n < 1:
-        raise ConfigError(f"--workers must be >= 1, got {n}")
     return LocalCluster(
         n_workers=n,
         threads_per_worker=1,

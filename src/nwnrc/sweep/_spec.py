@@ -236,9 +236,10 @@ class SweepSpec:
                 if point.point_id in seen:
                     raise ConfigError(
                         f"{self.source}: the points ({seen[point.point_id].describe()})"
-                        f" and ({point.describe()}) have the same configuration; a "
-                        "repeat offsets the fields in repeat_seeds, so do not also "
-                        "sweep them over the same values"
+                        f" and ({point.describe()}) have the same configuration: "
+                        "a value is listed twice, or a repeat's seed offset lands "
+                        "on a swept seed value (sweep the seeds or use repeats, "
+                        "not both)"
                     )
                 seen[point.point_id] = point
                 points.append(point)
