@@ -358,3 +358,16 @@ def test_cli_errors_are_one_line(
 def test_absurd_voltages_are_refused() -> None:
     with pytest.raises(ConfigError, match="within"):
         MnistConfig(v_max=1e9)
+
+
+def test_more_digits_than_the_data_holds_is_refused_before_streaming(
+    digits_npz: Path, tmp_path: Path
+) -> None:
+    # the file holds 600 training and 100 test digits
+    config = MnistConfig.from_dict({**SMALL, "n_train": 601})
+    with pytest.raises(ConfigError, match="asked for 601 training digits but"):
+        run_mnist(config, tmp_path / "run", data_path=digits_npz, figures=False)
+    config = MnistConfig.from_dict({**SMALL, "n_test": 101})
+    with pytest.raises(ConfigError, match="asked for 101 test split digits"):
+        run_mnist(config, tmp_path / "run", data_path=digits_npz, figures=False)
+    assert not (tmp_path / "run" / "stream").exists()

@@ -343,6 +343,16 @@ def _simulated_stream(
     logger.info("MNIST from %s", mnist.source)
     test_images = mnist.test_images if config.eval_split == "test" else mnist.val_images
     test_labels = mnist.test_labels if config.eval_split == "test" else mnist.val_labels
+    # a small local data file may hold fewer digits than asked: say so before streaming
+    for what, have, want in (
+        ("training", len(mnist.train_images), config.n_train),
+        (f"{config.eval_split} split", len(test_images), config.n_test),
+    ):
+        if want > have:
+            raise ConfigError(
+                f"asked for {want} {what} digits but {mnist.source} holds {have}; "
+                "ask for fewer (--train/--test) or give a larger data set"
+            )
     images = np.concatenate(
         [mnist.train_images[: config.n_train], test_images[: config.n_test]]
     )
