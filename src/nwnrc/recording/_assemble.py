@@ -192,7 +192,7 @@ def load_labels(
             raw = np.load(p, allow_pickle=False)
         else:
             lines = [ln.strip() for ln in p.read_text().splitlines() if ln.strip()]
-            if lines and not _is_number(lines[0].split(",")[0]):
+            if lines and not is_number(lines[0].split(",")[0]):
                 lines = lines[1:]
             try:
                 raw = np.array([float(ln.split(",")[0]) for ln in lines])
@@ -463,7 +463,8 @@ def _match_labels(
     )
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a float."""
     try:
         float(text)
     except ValueError:

@@ -27,6 +27,7 @@ from nwnrc.errors import DataError
 from nwnrc.recording._assemble import (
     ChannelMap,
     assemble_recording,
+    is_number,
     to_amps,
     to_volts,
 )
@@ -293,7 +294,7 @@ def _read_csv(
         names.append(name)
     if len(set(names)) != len(names):
         raise DataError(f"{p} names a column twice: {names}")
-    if all(_is_number(n) for n in names):
+    if all(is_number(n) for n in names):
         raise DataError(f"{p} has no header row; its first line must name the columns")
     try:
         data = np.loadtxt(p, delimiter=delimiter, skiprows=1, ndmin=2)
@@ -316,11 +317,3 @@ def _seconds(t: NDArray[np.float64], unit: str | None, p: Path) -> NDArray[np.fl
             f"the time column of {p} is in {u!r}; use one of {', '.join(TIME_UNITS)}"
         )
     return t / TIME_UNITS[u] if TIME_UNITS[u] != 1.0 else t
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
