@@ -11,10 +11,19 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from nwnrc import __version__
-from nwnrc.errors import NwnrcError
+from nwnrc.errors import (
+    ConvergenceWarning,
+    DataWarning,
+    NumericalWarning,
+    NwnrcError,
+)
+
+_OWN_WARNINGS = (DataWarning, NumericalWarning, ConvergenceWarning)
 
 _COMMAND_MODULES = (
     "nwnrc.network._cli",
@@ -60,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    shown = warnings.showwarning
+    warnings.showwarning = _one_line_warnings(shown)
     try:
         return int(args.handler(args) or 0)
     except (NwnrcError, OSError) as exc:
@@ -71,6 +82,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        warnings.showwarning = shown
+
+
+def _one_line_warnings(fallback: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints nwnrc's own warnings as one line."""
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, _OWN_WARNINGS):
+            print(f"nwnrc: warning: {message}", file=file or sys.stderr)
+        else:
+            fallback(message, category, filename, lineno, file, line)
+
+    return show
 
 
 if __name__ == "__main__":  # pragma: no cover
