@@ -181,3 +181,37 @@ def test_cli_reports_a_config_error(
     code = main(["sequence", "--sequence", "1", "--out", str(tmp_path / "x")])
     assert code == 1
     assert "sequence must be a string of at least two digits" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "exclusion", "control"),
+    [
+        # the reported case: both windows given, the controls had no flag
+        (["--max-window", "3", "--exclusion-window", "3"], 3, (2, 3)),
+        (["--max-window", "3"], 3, (2, 3)),
+        (["--max-window", "2"], 2, (2,)),
+        (["--max-window", "6"], 5, (2, 5)),
+        (["--max-window", "4", "--control-windows", "3", "4"], 4, (3, 4)),
+        (["--control-windows", "2", "7"], 5, (2, 7)),
+    ],
+)
+def test_window_flags_build_a_valid_config(
+    tmp_path: Path, flags: list[str], exclusion: int, control: tuple[int, ...]
+) -> None:
+    from nwnrc.cli import build_parser
+    from nwnrc.experiments._sequence_cli import _sequence_config
+
+    args = build_parser().parse_args(["sequence", *flags, "--out", str(tmp_path)])
+    config = _sequence_config(args)
+    assert config.exclusion_window == exclusion
+    assert config.control_windows == control
+
+
+def test_control_windows_past_max_window_are_refused(tmp_path: Path) -> None:
+    from nwnrc.cli import build_parser
+    from nwnrc.experiments._sequence_cli import _sequence_config
+
+    argv = ["sequence", "--max-window", "3", "--control-windows", "2", "4"]
+    args = build_parser().parse_args([*argv, "--out", str(tmp_path)])
+    with pytest.raises(ConfigError, match=r"control_windows .* 2\.\.3, got \(2, 4\)"):
+        _sequence_config(args)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nwnrc.experiments._cli import add_run_arguments, progress_bars, read_config_file
+
+if TYPE_CHECKING:
+    from nwnrc.experiments._sequence import SequenceConfig
 
 
 def register(subparsers: Any) -> None:
@@ -43,7 +46,16 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--exclusion-window",
         type=int,
-        help="window length of the memory-exclusion experiment (default 5)",
+        help="window length of the memory-exclusion experiment (default 5, or "
+        "--max-window if that is smaller)",
+    )
+    p.add_argument(
+        "--control-windows",
+        type=int,
+        nargs="+",
+        metavar="L",
+        help="window lengths at which the memoryless controls are scored (default "
+        "2 5; with a smaller --max-window, 5 becomes --max-window)",
     )
     p.add_argument(
         "--feature-pads",
@@ -84,6 +96,24 @@ _STREAM_FLAGS = {
 
 
 def _sequence(args: argparse.Namespace) -> int:
+    from nwnrc.experiments._sequence import run_sequence
+
+    config = _sequence_config(args)
+    metrics = run_sequence(
+        config,
+        args.out,
+        data_path=args.data,
+        cache_dir=args.cache_dir,
+        progress=progress_bars(args),
+        figures=not args.no_figures,
+        recording=getattr(args, "recording", None),
+    )
+    _print_summary(metrics, args.out)
+    return 0
+
+
+def _sequence_config(args: argparse.Namespace) -> SequenceConfig:
+    """The configuration of a ``sequence`` run: defaults, recording, file, flags."""
     from dataclasses import replace
 
     from nwnrc.errors import ConfigError
@@ -91,7 +121,6 @@ def _sequence(args: argparse.Namespace) -> int:
     from nwnrc.experiments._sequence import (
         SequenceConfig,
         recording_sequence_config,
-        run_sequence,
     )
 
     recording = getattr(args, "recording", None)
@@ -121,6 +150,7 @@ def _sequence(args: argparse.Namespace) -> int:
             )
     base.update(from_file)
     config = SequenceConfig.from_dict(base)
+    control = getattr(args, "control_windows", None)
     overrides = {
         "sequence": args.sequence,
         "repeats": args.repeats,
@@ -128,6 +158,7 @@ def _sequence(args: argparse.Namespace) -> int:
         "test_streams": args.test_streams,
         "max_window": args.max_window,
         "exclusion_window": args.exclusion_window,
+        "control_windows": tuple(control) if control else None,
         "feature_pads": tuple(args.feature_pads) if args.feature_pads else None,
         "exclusion_pad": args.exclusion_pad,
         "junction": args.junction,
@@ -138,27 +169,17 @@ def _sequence(args: argparse.Namespace) -> int:
         "seed": args.seed,
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    if "max_window" in overrides and "exclusion_window" not in overrides:
-        # keep the default exclusion window inside a shorter range of windows
-        overrides["exclusion_window"] = min(
-            config.exclusion_window, overrides["max_window"]
-        )
-        overrides["control_windows"] = tuple(
-            w for w in config.control_windows if w <= overrides["max_window"]
-        ) or (2,)
-    config = replace(config, **overrides)
-
-    metrics = run_sequence(
-        config,
-        args.out,
-        data_path=args.data,
-        cache_dir=args.cache_dir,
-        progress=progress_bars(args),
-        figures=not args.no_figures,
-        recording=recording,
-    )
-    _print_summary(metrics, args.out)
-    return 0
+    if "max_window" in overrides:
+        # keep the windows not given on the command line inside the shorter
+        # range: a window past --max-window moves down to it
+        top = overrides["max_window"]
+        if "exclusion_window" not in overrides:
+            overrides["exclusion_window"] = min(config.exclusion_window, top)
+        if "control_windows" not in overrides:
+            overrides["control_windows"] = tuple(
+                dict.fromkeys(min(w, top) for w in config.control_windows)
+            )
+    return replace(config, **overrides)
 
 
 def _print_summary(metrics: dict[str, Any], out: Path) -> None:
