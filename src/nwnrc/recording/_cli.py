@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nwnrc.errors import DataError
+from nwnrc.errors import ConfigError, DataError
 
 
 def register(subparsers: Any) -> None:
@@ -179,7 +179,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         "for the clipping check",
     )
     p.add_argument("--out", required=True, type=Path, metavar="REC.h5")
-    p.add_argument("--force", action="store_true", help="overwrite --out")
+    p.add_argument(
+        "--force",
+        "--overwrite",
+        dest="force",
+        action="store_true",
+        help="overwrite an existing --out (never one of the files read)",
+    )
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
@@ -208,6 +214,31 @@ def _value(text: str) -> str | int | float | bool:
     return text
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (through links and relative parts too)."""
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an --out that is one of the files read, and an existing one."""
+    out = Path(args.out)
+    read = [("the instrument file", args.file), ("--labels", args.labels)]
+    read += [("--stimulus", args.stimulus), ("--boundaries", args.boundaries)]
+    for what, path in read:
+        if path is not None and _same_file(out, Path(path)):
+            raise ConfigError(
+                f"--out {out} is {what} ({path}); the import would overwrite what "
+                "it reads (even with --force): give another --out"
+            )
+    if out.exists() and not args.force:
+        raise ConfigError(f"{out} exists; give another --out or --force")
+
+
 def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     pads: dict[str, int] = {}
     for channel, pad in _pairs(args.pad, "--pad"):
@@ -234,8 +265,7 @@ def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         else:
             target, name = device, key
         target[name] = _value(value)
-    if args.out.exists() and not args.force:
-        raise DataError(f"{args.out} exists; give another --out or --force")
+    _check_out(args)
     return {
         "input_channel": args.input,
         "pad_channels": pads,
