@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -589,3 +590,21 @@ def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=flags)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("n_train", "match"),
+    [
+        (12, r"no test stream: all 12 samples are training .*--n-train N"),
+        (0, r"no training stream: all 12 samples are test .*--n-train N"),
+    ],
+)
+def test_the_cli_says_a_recording_lacks_a_stream(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], n_train: int, match: str
+) -> None:
+    path = write_recording(tmp_path / "r.h5", _small(n_train=n_train))
+    argv = ["mnist", "--recording", str(path), "--out", str(tmp_path / "run")]
+    assert main([*argv, "--no-progress", "--no-figures"]) == 1
+    err = capsys.readouterr().err
+    assert re.search(match, err), err
+    assert not (tmp_path / "run").exists()

@@ -553,6 +553,9 @@ def config_on_recording(
     ConfigError
         If ``config`` asks for a pad the recording does not read, or more training
         or test samples than it holds.
+    DataError
+        If the recording has no test stream (all its samples are training
+        samples) or no training stream.
 
     Examples
     --------
@@ -573,6 +576,7 @@ def config_on_recording(
             "choose --channels among them"
         )
     n_test = rec.n_samples - rec.n_train
+    _check_split(path, rec.n_samples, rec.n_train)
     if config.n_train > rec.n_train:
         raise ConfigError(
             f"n_train={config.n_train} but {path} holds {rec.n_train} training "
@@ -636,7 +640,9 @@ def recording_config(recording: str | Path, **fields: Any) -> MnistConfig:
     Raises
     ------
     DataError
-        If the file is not a recording.
+        If the file is not a recording, or has no test stream (all its samples
+        are training samples: import it with ``--n-train``) or no training
+        stream.
 
     Examples
     --------
@@ -659,9 +665,31 @@ def recording_config(recording: str | Path, **fields: Any) -> MnistConfig:
         n = int(f["pads"].shape[0]) if "pads" in f else 0
         n_train = int(f.attrs.get("n_train", 0))
         pads = [int(p) for p in np.atleast_1d(f.attrs.get("pad_numbers", []))]
+    _check_split(recording, n, n_train)
     d: dict[str, Any] = {"n_train": n_train, "n_test": n - n_train, "channels": pads}
     d.update(fields)
     return MnistConfig.from_dict(d)
+
+
+def _check_split(path: str | Path, n_samples: int, n_train: int) -> None:
+    """Refuse a recording whose samples are all training or all test samples."""
+    if n_samples <= 0:
+        raise DataError(f"{path} holds no samples: import a recording of MNIST digits")
+    if n_train >= n_samples:
+        raise DataError(
+            f"{path} has no test stream: all {n_samples} samples are training "
+            "samples (it was imported without --n-train). Re-import it with "
+            "`nwnrc import KIND ... --n-train N`, N below "
+            f"{n_samples}, so that the samples after the first N are the test "
+            "stream; --train and --test then choose within the two streams"
+        )
+    if n_train <= 0:
+        raise DataError(
+            f"{path} has no training stream: all {n_samples} samples are test "
+            "samples (n_train=0). Re-import it with `nwnrc import KIND ... "
+            f"--n-train N`, N from 1 to {n_samples - 1}, so that the first N "
+            "samples are the training stream"
+        )
 
 
 def _check_source(out: Path, stamp: dict[str, Any] | None) -> None:
