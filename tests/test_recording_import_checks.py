@@ -104,3 +104,33 @@ def test_overwrite_is_force(run: dict[str, Path], capsys) -> None:
     assert "exists" in capsys.readouterr().err
     assert main(argv(run, "--out", str(run["out"]), "--overwrite")) == 0
     assert read_recording(run["out"]).n_samples == N
+
+
+# ----------------------------------------------------------------- 2: scaling
+def test_a_unit_for_an_absent_or_unmapped_channel_is_an_error(
+    run: dict[str, Path], capsys
+) -> None:
+    assert main(argv(run, "--unit", "Pad12=mV", "--out", str(run["out"]))) == 1
+    err = capsys.readouterr().err
+    assert "'Pad12' (--unit Pad12=mV), which is not in" in err
+    assert "the channels present 'time', 'in', 'pad1', 'pad12'" in err
+    assert not run["out"].exists()
+    cols = table()
+    cols["spare"] = cols["pad1"]
+    write_csv(run["csv"], cols)
+    assert main(argv(run, "--unit", "spare=mV", "--out", str(run["out"]))) == 1
+    assert "which is not mapped to a role" in capsys.readouterr().err
+
+
+def test_a_pad_logged_in_millivolts_read_as_volts_is_refused(
+    run: dict[str, Path], capsys
+) -> None:
+    cols = table()
+    cols["pad12"] = 1e3 * cols["pad12"]  # 0.5 V at the top, written as 500 (mV)
+    write_csv(run["csv"], cols)
+    assert main(argv(run, "--out", str(run["out"]))) == 1
+    err = capsys.readouterr().err
+    assert "pad 12 reads 500 V at sample 0, step 2, outside 0..2 V" in err
+    assert main(argv(run, "--unit", "pad12=mV", "--out", str(run["out"]))) == 0
+    rec = read_recording(run["out"])
+    np.testing.assert_allclose(rec.pads[:, 1], 0.25 * np.tile(PULSE, (N, 1)))

@@ -16,10 +16,11 @@ from nwnrc.recording import Finding, Recording, ValidationReport, validate_recor
 def noise_recording(
     n: int = 20, t: int = 100, pads: tuple[int, ...] = (1, 12), seed: int = 0, **kw
 ) -> Recording:
-    """Gaussian readouts and input (σ = 0.1 V): no fault of any kind."""
+    """Gaussian readouts (0.3 V, σ = 0.05 V) and input (0.5 V, σ = 0.1 V): no fault
+    of any kind, and the pads within 0 V..the input as a passive network holds them."""
     rng = np.random.default_rng(seed)
     return Recording(
-        pads=rng.normal(0.0, 0.1, (n, len(pads), t)),
+        pads=rng.normal(0.3, 0.05, (n, len(pads), t)),
         input=rng.normal(0.5, 0.1, (n, t)),
         labels=np.arange(n) % 10,
         dt_s=DT,
@@ -119,14 +120,14 @@ def test_time_stamps_with_a_gap_a_reversal_and_a_pause() -> None:
 
 
 def test_clipping_at_the_instruments_range() -> None:
-    rec = noise_recording(instrument={"range_min_v": -1.0, "range_max_v": 1.0})
-    rec.pads[3, 0, 20:30] = 1.0  # held at the top of the range
-    rec.input[3, 20:30] = 0.5  # even while the input is constant
+    rec = noise_recording(instrument={"range_min_v": -1.0, "range_max_v": 0.6})
+    rec.pads[3, 0, 20:30] = 0.6  # held at the top of the range
+    rec.input[3, 20:30] = 0.7  # even while the input is constant
     report = validate_recording(rec)
     assert where(report, "clipped") == {(3, "pad 1", (20, 30))}
     (f,) = report.findings
     assert f.severity == "warning"
-    assert "held at 1 (the instrument's range) for 10 steps" in f.message
+    assert "held at 0.6 (the instrument's range) for 10 steps" in f.message
     # four steps are not a clipped stretch
     rec.pads[3, 0, 24:30] = 0.0
     assert validate_recording(rec).findings == []
@@ -273,3 +274,44 @@ def test_the_table_lists_every_finding() -> None:
 def test_a_finding_has_a_known_severity() -> None:
     with pytest.raises(ValueError, match="severity must be one of"):
         Finding("fatal", "dt", "x")
+
+
+def test_a_pad_far_outside_the_applied_range_is_a_unit_mistake() -> None:
+    # input 0.5 +- 0.1 V, so the range is 0 V..its maximum; pad 12 of sample 7
+    # logged in mV and read as V: 300 V, hundreds of spans out
+    rec = noise_recording()
+    hi = float(rec.input.max())
+    rec.pads[7, 1, 33] = 300.0
+    report = validate_recording(rec)
+    (f,) = report.findings
+    assert (f.severity, f.check, f.sample, f.pad, f.steps) == (
+        "error",
+        "range",
+        7,
+        12,
+        (33, 34),
+    )
+    assert "pad 12 reads 300 V at sample 7, step 33" in f.message
+    assert f"outside 0..{hi:.6g} V" in f.message and "unit or gain" in f.message
+    # exactly at 2 spans beyond it: still a warning; just past: an error
+    rec.pads[7, 1, 33] = hi + 2 * hi * 0.999
+    assert [f.severity for f in validate_recording(rec).findings] == ["warning"]
+    rec.pads[7, 1, 33] = hi + 2 * hi * 1.001
+    assert [f.severity for f in validate_recording(rec).findings] == ["error"]
+
+
+def test_a_pad_a_little_outside_the_applied_range_is_a_warning() -> None:
+    # an amplifier offset: pad 1 of sample 2 reads -8 % of the span below 0 V;
+    # -4 % is within the 5 % tolerated
+    rec = noise_recording()
+    span = float(rec.input.max())
+    rec.pads[2, 0, 10] = -0.04 * span
+    assert validate_recording(rec).findings == []
+    rec.pads[2, 0, 10] = -0.08 * span
+    (f,) = validate_recording(rec).findings
+    assert (f.severity, f.check, f.sample, f.pad) == ("warning", "range", 2, 1)
+    assert "by 8% of that span, more than the 5% tolerated" in f.message
+    assert validate_recording(rec, range_tolerance=0.1).findings == []
+    # a negative input widens the range below 0 V: the same pad is then inside
+    rec.input[0, 0] = -0.1 * span
+    assert validate_recording(rec).findings == []

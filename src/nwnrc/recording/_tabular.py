@@ -150,6 +150,15 @@ def import_table(
             f"no channel {missing[0]!r} in {p}; channels present: "
             f"{', '.join(repr(n) for n in columns)}"
         )
+    unmapped = [n for n in (units or {}) if n not in wanted]
+    if unmapped:
+        raise DataError(
+            f"a unit is given for channel {unmapped[0]!r} (--unit "
+            f"{unmapped[0]}={(units or {})[unmapped[0]]}), which is "
+            + ("not mapped to a role" if unmapped[0] in columns else f"not in {p}")
+            + f"; the mapped channels are {', '.join(repr(n) for n in wanted)}, the "
+            f"channels present {', '.join(repr(n) for n in columns)}"
+        )
     report = ValidationReport(
         check_channel_lengths({n: columns[n].size for n in wanted})
     )

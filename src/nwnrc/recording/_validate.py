@@ -59,7 +59,7 @@ class Finding:
     check : str
         Which check found it: ``"structure"``, ``"nonfinite"``, ``"clipped"``,
         ``"flat"``, ``"drift"``, ``"gap"``, ``"length"``, ``"dt"``, ``"labels"``,
-        ``"input"`` or ``"boundaries"``.
+        ``"input"``, ``"range"`` or ``"boundaries"``.
     message : str
         What is wrong, the value found and what to do.
     sample : int, optional
@@ -232,6 +232,8 @@ def validate_recording(
     drift_min_samples: int = 10,
     input_tolerance: float = 0.2,
     input_bad_fraction: float = 0.005,
+    range_tolerance: float = 0.05,
+    range_error_factor: float = 2.0,
     max_findings: int = 20,
 ) -> ValidationReport:
     """Check the signals of a recording; return the findings.
@@ -264,6 +266,13 @@ def validate_recording(
     input_bad_fraction : float
         Fraction of a sample's steps allowed not to match before the sample does
         not match its stimulus.
+    range_tolerance : float
+        Excursion of a pad beyond the range of the applied voltages (between 0 V
+        and the input), relative to the span of that range, above which a pad is
+        implausible (warning).
+    range_error_factor : float
+        Excursion, in spans of that range, above which a pad is an error (a unit or
+        gain mistake rather than noise or an offset).
     max_findings : int
         Findings listed per check and channel; further ones are counted in one.
 
@@ -306,6 +315,13 @@ def validate_recording(
       the last exceeds ``drift_fraction`` of the channel's signal range (the 1st to
       99th percentile span of the channel less each sample's baseline). The message
       gives the drift in V per 1,000 samples.
+    - **Implausible range** (warning; error far out): a passive network driven by
+      one source with grounded drains holds every pad between the lowest and the
+      highest of the applied input and 0 V, ``lo..hi`` over the recording. A pad
+      value beyond that range by more than ``range_tolerance`` of its span
+      ``hi - lo`` is a warning (noise, an amplifier offset); beyond it by more than
+      ``range_error_factor`` spans an error (a unit or gain mistake: millivolts
+      read as volts). One finding per pad, at its farthest value.
     - **Labels** (error): a negative label marks a sample with no label.
     - **Input** (error): where the recording holds the stimulus and a finite
       ``v_min``/``v_max``, a sample whose input departs from
@@ -313,7 +329,10 @@ def validate_recording(
       ``input_tolerance * |v_max - v_min|`` on more than ``input_bad_fraction`` of
       its steps.
 
-    Limitations: clipping at a channel's extreme while the input is exactly constant,
+    Limitations: the range check assumes a passive network, one source and
+    grounded drains; a device with gain, a floating reference or a second source
+    needs ``range_error_factor`` (and ``range_tolerance``) raised to ``inf``.
+    Clipping at a channel's extreme while the input is exactly constant,
     or on more than half of a sample, is not told apart from a steady state or a
     rest level (give the instrument's range to catch it there), and a warm-up
     transient at the start of a short recording can read as drift. Gaps are
@@ -383,6 +402,7 @@ def validate_recording(
                 steps_total,
             )
         )
+    report.extend(_range_findings(rec, range_tolerance, range_error_factor))
     if rec.n_samples >= drift_min_samples:
         for c, pad in enumerate(rec.pad_numbers):
             report.extend(_drift_findings(rec.pads[:, c, :], pad, drift_fraction))
@@ -704,6 +724,61 @@ def _time_findings(
                 channel="time",
             )
         )
+    return findings
+
+
+def _range_findings(
+    rec: Recording, tolerance: float, error_factor: float
+) -> list[Finding]:
+    """Pads outside the range between 0 V and the applied input."""
+    inp = rec.input[np.isfinite(rec.input)]
+    if inp.size == 0:
+        return []
+    lo = min(0.0, float(inp.min()))
+    hi = max(0.0, float(inp.max()))
+    span = hi - lo
+    if not span > 0:
+        return []
+    findings: list[Finding] = []
+    for c, pad in enumerate(rec.pad_numbers):
+        data = rec.pads[:, c, :].astype(np.float64)
+        excess = np.maximum(data - hi, lo - data)
+        excess = np.where(np.isfinite(excess), excess, -np.inf)
+        worst = np.unravel_index(int(np.argmax(excess)), excess.shape)
+        out = float(excess[worst])
+        if not out > tolerance * span:
+            continue
+        value = float(data[worst])
+        sample, step = int(worst[0]), int(worst[1])
+        where = (
+            f"pad {pad} reads {value:.6g} V at sample {sample}, step {step}, "
+            f"outside {lo:.6g}..{hi:.6g} V (between 0 V and the applied input, where "
+            "a passive network with grounded drains holds every pad)"
+        )
+        if out > error_factor * span:
+            finding = Finding(
+                "error",
+                "range",
+                f"{where} by {out / span:.3g} times that span: a unit or gain "
+                "mistake? Check the channel's unit (--unit, the header, unit_string) "
+                "and the amplifier's gain",
+                sample=sample,
+                channel=f"pad {pad}",
+                pad=pad,
+                steps=(step, step + 1),
+            )
+        else:
+            finding = Finding(
+                "warning",
+                "range",
+                f"{where} by {100 * out / span:.3g}% of that span, more than the "
+                f"{100 * tolerance:g}% tolerated (noise or an amplifier offset?)",
+                sample=sample,
+                channel=f"pad {pad}",
+                pad=pad,
+                steps=(step, step + 1),
+            )
+        findings.append(finding)
     return findings
 
 
