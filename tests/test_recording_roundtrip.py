@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import shutil
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,13 @@ import pytest
 from nwnrc.analysis import analyse_mi
 from nwnrc.cli import main
 from nwnrc.data._store import FeatureStore, StreamHeader, is_legacy_store
-from nwnrc.errors import ConfigError, DataError
+from nwnrc.errors import ConfigError, DataError, DataWarning
 from nwnrc.experiments import MnistConfig, run_mnist
-from nwnrc.experiments._mnist import read_for_readouts, readout_data
+from nwnrc.experiments._mnist import (
+    read_for_readouts,
+    readout_data,
+    recording_config,
+)
 from nwnrc.recording import Recording, read_recording, write_recording
 from nwnrc.recording._export import export_run
 from synthetic_digits import synthetic_digits
@@ -608,3 +613,34 @@ def test_the_cli_says_a_recording_lacks_a_stream(
     err = capsys.readouterr().err
     assert re.search(match, err), err
     assert not (tmp_path / "run").exists()
+
+
+def test_flat_channels_draw_their_figures_without_a_warning(tmp_path: Path) -> None:
+    # both pads dead: every feature is 0, so the online learner never changes its
+    # weights and its mean |dW| is 0 throughout, which a log axis cannot show
+    rng = np.random.default_rng(2)
+    n = 60
+    rec = Recording(
+        pads=np.zeros((n, 2, 784)),
+        input=rng.random((n, 784)),
+        labels=np.arange(n) % 10,
+        dt_s=1e-3,
+        pad_numbers=(1, 12),
+        n_train=40,
+        v_min=0.0,
+        v_max=1.0,
+    )
+    path = write_recording(tmp_path / "flat.h5", rec)
+    run = tmp_path / "run"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metrics = run_mnist(recording_config(path, shuffles=1), run, recording=path)
+        mi = analyse_mi(run, recording=path)
+    assert [str(w.message) for w in caught if w.category is not DataWarning] == []
+    assert sum(w.category is DataWarning for w in caught) >= 2  # the two dead pads
+    assert max(metrics["mean_abs_dw"]["value"]) == 0.0
+    for name in ("mean_abs_dw.png", "readouts.png", "mi/mi_curve.png"):
+        assert (run / name).stat().st_size > 0
+    second = mi["findings"]["saturation_with_dw_fade"]
+    assert second["status"] == "not tested"
+    assert "never changed its weights" in second["reason"]

@@ -962,7 +962,13 @@ def _findings(
         second.update(
             dw_peak_samples=dw["peak_samples"], dw_fade_samples=dw["fade_samples"]
         )
-        if dw["fade_samples"] is None:
+        if not dw["peak_value"] > 0:
+            second.update(
+                status="not tested",
+                reason="mean |dW| is 0 throughout: the learner never changed its "
+                "weights (features without variation?)",
+            )
+        elif dw["fade_samples"] is None:
             second.update(
                 status="not tested",
                 reason="mean |dW| did not fall below "

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from nwnrc.report._axes import log_scale_or_note
+
 logger = logging.getLogger(__name__)
 
 _OTHER = {"conductance": "#ff7f0e", "input": "black"}
@@ -127,7 +129,7 @@ def mi_curve_figure(metrics: dict[str, Any], path: Path) -> Path:
         ax2 = ax.twinx()
         ax2.plot(dw["samples"], dw["value"], "-", color="tab:red", lw=0.6, alpha=0.4)
         ax2.plot(dw["samples"], dw["smoothed"], "-", color="tab:red", lw=1.4)
-        ax2.set_yscale("log")
+        log_scale_or_note(ax2, "y", dw["value"], dw["smoothed"])
         ax2.set_ylabel("mean |dW| per digit", color="tab:red")
         ax2.tick_params(axis="y", colors="tab:red")
         ax.axvline(

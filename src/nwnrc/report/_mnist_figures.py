@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from nwnrc.report._axes import log_scale_or_note
+
 logger = logging.getLogger(__name__)
 
 #: The paper's reported accuracies (Zhu et al.), for reference marks on the plots.
@@ -194,8 +196,9 @@ def dw_figure(metrics: dict[str, Any], path: Path) -> Path:
     dw = metrics["mean_abs_dw"]
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     ax.plot(dw["samples"], dw["value"], color="#9467bd", lw=1)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_scale_or_note(ax, "x", dw["samples"])
+    # a readout whose features are all flat never changes its weights
+    log_scale_or_note(ax, "y", dw["value"])
     ax.set_xlabel("training digits seen")
     ax.set_ylabel("mean |dW| per digit", color="#9467bd")
     ax.grid(True, which="both", alpha=0.3)

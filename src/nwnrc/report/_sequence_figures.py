@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from nwnrc.report._axes import log_scale_or_note
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["write_sequence_figures"]
@@ -112,7 +114,8 @@ def conductance_figure(
 
     ax = axes[0]
     thin = max(1, g.size // 200_000)
-    ax.semilogy(t[::thin], g[::thin], lw=0.3, color="#1f77b4")
+    ax.plot(t[::thin], g[::thin], lw=0.3, color="#1f77b4")
+    log_scale_or_note(ax, "y", g)
     washout = cfg["washout_repeats"] * n * STEPS_PER_DIGIT * dt
     ax.axvline(washout, color="k", ls=":", lw=1)
     # the ends of the conductance scale: probed on a simulated device only
@@ -132,7 +135,8 @@ def conductance_figure(
     ax = axes[1]
     first = cfg["washout_repeats"] * n * STEPS_PER_DIGIT
     sl = slice(first, first + n * STEPS_PER_DIGIT)
-    ax.semilogy(t[sl], g[sl], lw=0.6, color="#1f77b4")
+    ax.plot(t[sl], g[sl], lw=0.6, color="#1f77b4")
+    log_scale_or_note(ax, "y", g[sl])
     lo, hi = g[sl].min(), g[sl].max()
     for k in range(n + 1):
         ax.axvline(t[first] + k * STEPS_PER_DIGIT * dt, color="grey", lw=0.5)
