@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nwnrc.cli import main
-from nwnrc.errors import ConfigError, DataError
+from nwnrc.errors import ConfigError, DataError, DataWarning
 from nwnrc.recording import import_table, read_recording
 
 STEPS = 8
@@ -134,3 +134,84 @@ def test_a_pad_logged_in_millivolts_read_as_volts_is_refused(
     assert main(argv(run, "--unit", "pad12=mV", "--out", str(run["out"]))) == 0
     rec = read_recording(run["out"])
     np.testing.assert_allclose(rec.pads[:, 1], 0.25 * np.tile(PULSE, (N, 1)))
+
+
+# ----------------------------------------------------- 3, 7, 9: one-line errors
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        (
+            ["instrument.range_min_v=abc", "instrument.range_max_v=10"],
+            "range_min_v='abc' is not a number",
+        ),
+        (
+            ["instrument.range_min_v=10", "instrument.range_max_v=-10"],
+            "range_min_v=10 is not below range_max_v=-10",
+        ),
+    ],
+)
+def test_instrument_range_that_is_no_range(
+    run: dict[str, Path], capsys, meta: list[str], message: str
+) -> None:
+    extra = [x for m in meta for x in ("--meta", m)]
+    assert main(argv(run, *extra, "--out", str(run["out"]))) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nwnrc: error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_a_windows_export_in_cp1252_reads_its_units(run: dict[str, Path]) -> None:
+    cols = table()
+    cols["pad12"] = 1e6 * cols["pad12"]  # µV
+    text = "time,in,pad1,pad12 [µV]\n" + "\n".join(
+        ",".join(f"{v:.9g}" for v in row)
+        for row in np.column_stack(list(cols.values()))
+    )
+    run["csv"].write_bytes(text.encode("cp1252"))
+    assert b"\xb5V" in run["csv"].read_bytes()  # one byte for µ, not UTF-8
+    rec = import_table(
+        run["csv"],
+        input_channel="in",
+        pad_channels={"pad1": 1, "pad12": 12},
+        labels=run["labels"],
+        steps=STEPS,
+    )
+    np.testing.assert_allclose(rec.pads[:, 1], 0.25 * np.tile(PULSE, (N, 1)))
+    assert rec.instrument["unit.pad12"] == "µV"
+
+
+def test_a_utf8_bom_does_not_hide_the_time_column(run: dict[str, Path]) -> None:
+    cols = table()
+    cols["time"] = cols["time"] * 2  # a 2 ms step, seen only through the column
+    write_csv(run["csv"], cols)
+    run["csv"].write_bytes(b"\xef\xbb\xbf" + run["csv"].read_bytes())
+    rec = import_table(
+        run["csv"],
+        input_channel="in",
+        pad_channels={"pad1": 1},
+        labels=run["labels"],
+        steps=STEPS,
+    )
+    assert rec.dt_s == pytest.approx(2e-3)
+    assert rec.instrument["channel_time"] == "time"
+
+
+def test_a_binary_file_is_not_a_text_table(run: dict[str, Path], capsys) -> None:
+    run["csv"].write_bytes(bytes(range(256)) * 4)
+    assert main(argv(run, "--out", str(run["out"]))) == 1
+    err = capsys.readouterr().err
+    assert "is not a text table (it holds binary data)" in err
+    assert err.count("\n") == 1
+
+
+def test_a_time_column_in_ms_read_as_s_warns(run: dict[str, Path]) -> None:
+    cols = table()
+    cols["time"] = np.arange(cols["in"].size, dtype=float)  # 1 ms steps, in ms
+    write_csv(run["csv"], cols)
+    kwargs = {"input_channel": "in", "pad_channels": {"pad1": 1}}
+    kwargs |= {"labels": run["labels"], "steps": STEPS}
+    with pytest.warns(DataWarning, match=r"'time' .* steps by 1 s.*'time \[ms\]'"):
+        rec = import_table(run["csv"], **kwargs)
+    assert rec.dt_s == 1.0
+    rec = import_table(run["csv"], units={"time": "ms"}, **kwargs)
+    assert rec.dt_s == pytest.approx(1e-3)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import logging
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from nwnrc.errors import DataError
+from nwnrc.errors import DataError, DataWarning
 from nwnrc.recording._assemble import (
     ChannelMap,
     assemble_recording,
@@ -40,6 +41,9 @@ __all__ = ["import_table"]
 
 TIME_NAMES = ("time", "t", "time_s", "timestamp")
 TIME_UNITS = {"s": 1.0, "ms": 1e3, "us": 1e6, "µs": 1e6, "μs": 1e6}
+#: a median time step at least this long (s) is suspect: a time column in ms
+#: read as s
+SLOW_STEP_S = 0.1
 _UNIT = re.compile(r"^(.*?)\s*[\[(]\s*([^\])]*?)\s*[\])]\s*$")
 
 
@@ -175,6 +179,16 @@ def import_table(
                 f"the time column {time_channel!r} of {p} does not increase "
                 f"(median step {raw_dt} s)"
             )
+        if raw_dt is not None and raw_dt >= SLOW_STEP_S:
+            stated = unit_of.get(time_channel)
+            unit = f"in {stated!r}" if stated else "without a unit, taken as s"
+            warnings.warn(
+                f"the time column {time_channel!r} of {p} ({unit}) steps by "
+                f"{raw_dt:g} s, slow for a DAQ; if its values are ms, say so in the "
+                f"header ('{time_channel} [ms]') or with --unit {time_channel}=ms",
+                DataWarning,
+                stacklevel=2,
+            )
     input_v = to_volts(columns[roles.input], unit_of.get(roles.input), roles.input)
     pads_v = [to_volts(columns[ch], unit_of.get(ch), ch) for ch in roles.pads]
     current_a = None
@@ -285,8 +299,7 @@ def _numeric(a: NDArray[Any], name: str, p: Path) -> NDArray[np.float64]:
 def _read_csv(
     p: Path, delimiter: str | None
 ) -> tuple[dict[str, NDArray[np.float64]], dict[str, str]]:
-    with p.open(newline="") as fh:
-        first = fh.readline()
+    encoding, first = _header(p)
     if not first.strip():
         raise DataError(f"{p} is empty or lacks a header row of channel names")
     if delimiter is None:
@@ -306,8 +319,10 @@ def _read_csv(
     if all(is_number(n) for n in names):
         raise DataError(f"{p} has no header row; its first line must name the columns")
     try:
-        data = np.loadtxt(p, delimiter=delimiter, skiprows=1, ndmin=2)
-    except ValueError as exc:
+        data = np.loadtxt(
+            p, delimiter=delimiter, skiprows=1, ndmin=2, encoding=encoding
+        )
+    except (ValueError, UnicodeDecodeError) as exc:
         raise DataError(
             f"{p} is not a table of numbers under its header ({exc}); write missing "
             "values as nan"
@@ -317,6 +332,29 @@ def _read_csv(
             f"{p} has {len(names)} column names but {data.shape[1]} columns of data"
         )
     return {n: data[:, i] for i, n in enumerate(names)}, units
+
+
+def _header(p: Path) -> tuple[str, str]:
+    """The text encoding of a CSV file and its first line.
+
+    UTF-8 (a byte-order mark is dropped); where the file is not UTF-8, Windows-1252
+    (as spreadsheet programs on Windows export: ``pad12 [µV]``), else Latin-1. A
+    file with NUL bytes is binary, not a text table.
+    """
+    with p.open("rb") as fh:
+        head = fh.read(1 << 16)
+        first = head.split(b"\n", 1)[0]
+    if b"\x00" in head:
+        raise DataError(
+            f"{p} is not a text table (it holds binary data); give a CSV export, or "
+            "a .npy/.npz/.tdms file with its own suffix"
+        )
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return encoding, first.decode(encoding).rstrip("\r")
+        except UnicodeDecodeError:
+            continue
+    raise DataError(f"{p} is not a text table")  # latin-1 decodes every byte
 
 
 def _seconds(t: NDArray[np.float64], unit: str | None, p: Path) -> NDArray[np.float64]:

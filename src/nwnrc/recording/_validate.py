@@ -785,10 +785,31 @@ def _range_findings(
 def _instrument_range(
     meta: Mapping[str, Any], keys: tuple[str, str]
 ) -> tuple[float, float] | None:
-    lo, hi = meta.get(keys[0]), meta.get(keys[1])
-    if lo is None or hi is None:
-        return None
-    return float(lo), float(hi)
+    values = []
+    for key in keys:
+        raw = meta.get(key)
+        if raw is None:
+            return None
+        try:
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            raise DataError(
+                f"instrument metadata {key}={raw!r} is not a number; give the "
+                f"instrument's range as numbers (--meta instrument.{key}=-10)"
+            )
+        values.append(value)
+    lo, hi = values
+    if not lo < hi:
+        raise DataError(
+            f"instrument metadata {keys[0]}={lo:g} is not below {keys[1]}={hi:g}: "
+            "the range is swapped or empty; give the lower end as "
+            f"{keys[0]} and the upper as {keys[1]}"
+        )
+    return lo, hi
 
 
 def _clip_findings(
