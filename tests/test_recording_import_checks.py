@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nwnrc.cli import main
-from nwnrc.errors import ConfigError, DataError, DataWarning
+from nwnrc.errors import DataWarning
 from nwnrc.recording import import_table, read_recording
 
 STEPS = 8
@@ -215,3 +215,20 @@ def test_a_time_column_in_ms_read_as_s_warns(run: dict[str, Path]) -> None:
     assert rec.dt_s == 1.0
     rec = import_table(run["csv"], units={"time": "ms"}, **kwargs)
     assert rec.dt_s == pytest.approx(1e-3)
+
+
+# ----------------------------------------------------------------- 4: gain
+def test_an_inverting_current_amplifier(run: dict[str, Path], capsys) -> None:
+    # 2 V across a 1 MΩ network: 2 µA in; an inverting 10 kV/A amplifier writes
+    # -20 mV for it
+    cols = table()
+    cols["amp"] = -1e4 * cols["in"] / 1e6
+    write_csv(run["csv"], cols)
+    assert main(argv(run, "--current", "amp:-1e4", "--out", str(run["out"]))) == 0
+    rec = read_recording(run["out"])
+    assert rec.source_current is not None
+    np.testing.assert_allclose(rec.source_current[0], PULSE * 1e-6, rtol=1e-6)
+    assert rec.source_current.max() == pytest.approx(2e-6)
+    for gain in ("0", "inf"):
+        assert main(argv(run, "--current", f"amp:{gain}", "--out", "x.h5")) == 1
+        assert "finite, non-zero number of V/A" in capsys.readouterr().err

@@ -73,7 +73,8 @@ class ChannelMap:
         The channel that recorded the current into the network.
     current_gain_v_per_a : float, optional
         Transimpedance gain, V/A, where the current channel recorded the voltage of
-        a current amplifier.
+        a current amplifier: the current is the voltage divided by the gain, its
+        sign included (an inverting amplifier has a negative gain).
 
     Examples
     --------
@@ -112,9 +113,10 @@ class ChannelMap:
                 f"current={self.current!r}; give each role its own channel"
             )
         gain = self.current_gain_v_per_a
-        if gain is not None and not (math.isfinite(gain) and gain > 0):
+        if gain is not None and not (math.isfinite(gain) and gain != 0):
             raise DataError(
-                f"the transimpedance gain must be a positive number of V/A, got {gain}"
+                f"the transimpedance gain must be a finite, non-zero number of V/A "
+                f"(negative for an inverting amplifier), got {gain}"
             )
         if gain is not None and self.current is None:
             raise DataError("a transimpedance gain needs a current channel")

@@ -99,7 +99,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         "--current",
         metavar="CH[:GAIN]",
         help="channel of the source current; GAIN (V/A) where it recorded the "
-        "voltage of a transimpedance amplifier",
+        "voltage of a transimpedance amplifier (negative for an inverting one)",
     )
     p.add_argument(
         "--labels",

@@ -81,7 +81,8 @@ def import_tdms(
         The channel that recorded the current into the network: in A (mA, uA, nA,
         pA scaled), or in V with ``current_gain_v_per_a``.
     current_gain_v_per_a : float, optional
-        Transimpedance gain of the current amplifier, V/A.
+        Transimpedance gain of the current amplifier, V/A; negative for an
+        inverting one (the current is the voltage divided by the gain).
     steps : int, optional
         Input steps per sample; taken from the stimulus where given.
     offset : int
