@@ -182,6 +182,17 @@ def test_gather_refuses_a_stream_with_a_missing_sample(tmp_path: Path) -> None:
         ("n_test", 20_000, "n_test"),
         ("eval_split", "train", "eval_split"),
         ("channels", (1, 1), "distinct"),
+        (
+            "channels",
+            (1, 99),
+            r"channels must be pad numbers in 0\.\.15, got \[1, 99\]",
+        ),
+        ("channels", (-1,), r"in 0\.\.15, got \[-1\]"),
+        ("channels", (1, 4), r"driven pad\(s\) 4 \(source_pad\)"),
+        ("channels", (11, 2), r"driven pad\(s\) 11 \(drain_pad\)"),
+        ("source_pad", 16, r"source_pad must be a pad number in 0\.\.15, got 16"),
+        ("drain_pad", -1, r"drain_pad must be a pad number in 0\.\.15, got -1"),
+        ("drain_pad", 4, "source_pad and drain_pad must differ, both are 4"),
         ("methods", ("online", "svm"), "methods"),
         ("shuffles", 0, "shuffles"),
     ],
@@ -315,8 +326,9 @@ def test_a_finished_run_folder_refuses_other_settings(
 def test_a_refused_config_leaves_the_folder_usable(
     digits_npz: Path, tmp_path: Path
 ) -> None:
-    bad = MnistConfig.from_dict({**SMALL, "channels": (1, 4)})  # 4 is the source
-    with pytest.raises(NetworkError, match="readout pad 4"):
+    # ten wires leave the source pad untouched: refused when the network is built
+    bad = MnistConfig.from_dict({**SMALL, "n_wires": 10})
+    with pytest.raises(NetworkError, match=r"pad 4 \(source_pad\) touches no wire"):
         run_mnist(bad, tmp_path, data_path=digits_npz)
     assert not (tmp_path / "stream" / "stream-config.json").exists()
     assert not (tmp_path / "run-config.json").exists()

@@ -31,6 +31,7 @@ from nwnrc.data._store import FeatureStore, StreamHeader, is_legacy_store
 from nwnrc.errors import ConfigError, DataError, DataWarning
 from nwnrc.experiments import MnistConfig, run_mnist
 from nwnrc.experiments._mnist import (
+    config_on_recording,
     read_for_readouts,
     readout_data,
     recording_config,
@@ -644,3 +645,21 @@ def test_flat_channels_draw_their_figures_without_a_warning(tmp_path: Path) -> N
     second = mi["findings"]["saturation_with_dw_fade"]
     assert second["status"] == "not tested"
     assert "never changed its weights" in second["reason"]
+
+
+def test_a_recording_that_reads_the_default_driven_pads_still_configures(
+    tmp_path: Path,
+) -> None:
+    # no source or drain named: the config's driven pads (4, 11) must not be
+    # taken for two of the recording's readout pads
+    path = write_recording(tmp_path / "r.h5", _small(pad_numbers=(4, 11)))
+    cfg = recording_config(path, shuffles=1)
+    assert cfg.channels == (4, 11)
+    assert {cfg.source_pad, cfg.drain_pad} == {0, 1}
+    named = _small(pad_numbers=(4, 11), source_pad=2, drain_pads=(3,))
+    path = write_recording(tmp_path / "named.h5", named)
+    cfg = recording_config(path, shuffles=1)
+    assert (cfg.source_pad, cfg.drain_pad) == (2, 3)
+    # and the run on it takes the same pads
+    rec = read_recording(path)
+    assert config_on_recording(cfg, rec).source_pad == 2

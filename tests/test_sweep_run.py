@@ -330,6 +330,16 @@ def test_cli_dry_run_lists_the_points(sweep_file: Path, capsys: Any) -> None:
         assert f"{p.point_id}  {p.describe()}" in text
 
 
+def test_cli_dry_run_refuses_a_pad_off_the_array(sweep_file: Path, capsys: Any) -> None:
+    bad = sweep_file.parent / "bad-pads.toml"
+    bad.write_text(
+        sweep_file.read_text().replace("channels = [1]", "channels = [1, 99]")
+    )
+    assert main(["sweep", "run", str(bad), "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert "channels must be pad numbers in 0..15, got [1, 99]" in err
+
+
 def test_cli_report(
     local_sweep: Any, one_by_one: dict[str, dict[str, Any]], capsys: Any
 ) -> None:

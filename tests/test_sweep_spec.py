@@ -206,6 +206,14 @@ def test_spec_round_trips_through_its_dict(tmp_path: Path) -> None:
             {"experiment": "sequence", "base": {"channels": [1, 2]}},
             r"unknown SequenceConfig keys: \['channels'\]",
         ),
+        (
+            {"experiment": "mnist", "grid": {"channels": [[1, 2], [1, 99]]}},
+            r"channels must be pad numbers in 0\.\.15, got \[1, 99\]",
+        ),
+        (
+            {"experiment": "mnist", "base": {"channels": [1, 11]}},
+            r"driven pad\(s\) 11 \(drain_pad\)",
+        ),
     ],
 )
 def test_bad_sweeps_are_config_errors(data: dict, message: str) -> None:

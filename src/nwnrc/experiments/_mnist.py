@@ -54,6 +54,7 @@ from nwnrc._atomic import write_json
 from nwnrc._progress import no_progress
 from nwnrc.errors import ConfigError, DataError
 from nwnrc.experiments._config import DEVICE_FIELDS, ConfigDict, simulated_device
+from nwnrc.network._mea import N_PADS
 
 if TYPE_CHECKING:
     from nwnrc.recording import Recording
@@ -177,10 +178,43 @@ class MnistConfig(ConfigDict):
             raise ConfigError(
                 f"channels must be distinct pad numbers, got {self.channels}"
             )
+        self._check_pads()
         bad = [m for m in self.methods if m not in ("online", "batch", "ridge")]
         if bad:
             raise ConfigError(
                 f"methods must be among 'online', 'batch', 'ridge'; got {bad}"
+            )
+
+    def _check_pads(self) -> None:
+        """Refuse pads off the array, a source equal to the drain, driven readouts."""
+        last = N_PADS - 1
+        for name in ("source_pad", "drain_pad"):
+            pad = getattr(self, name)
+            if not 0 <= pad <= last:
+                raise ConfigError(
+                    f"{name} must be a pad number in 0..{last}, got {pad}; pads "
+                    "are numbered row-major from the top-left of the 4 x 4 array"
+                )
+        off = [p for p in self.channels if not 0 <= p <= last]
+        if off:
+            raise ConfigError(
+                f"channels must be pad numbers in 0..{last}, got {list(self.channels)} "
+                f"(pad(s) {off} are not on the 4 x 4 array); pads are numbered "
+                "row-major from the top-left"
+            )
+        if self.source_pad == self.drain_pad:
+            raise ConfigError(
+                f"source_pad and drain_pad must differ, both are {self.source_pad}: "
+                "choose another drain_pad"
+            )
+        driven = {self.source_pad: "source_pad", self.drain_pad: "drain_pad"}
+        clash = [p for p in self.channels if p in driven]
+        if clash:
+            which = ", ".join(f"{p} ({driven[p]})" for p in clash)
+            raise ConfigError(
+                f"channels {list(self.channels)} include the driven pad(s) {which}, "
+                "whose voltage the source or the drain sets, not the network: leave "
+                "them out of channels"
             )
 
     @classmethod
@@ -603,10 +637,9 @@ def config_on_recording(
             d["v_max"],
         )
     d["dt"] = float(rec.dt_s)
-    if rec.source_pad >= 0:
-        d["source_pad"] = rec.source_pad
-    if len(rec.drain_pads) == 1:
-        d["drain_pad"] = rec.drain_pads[0]
+    d["source_pad"], d["drain_pad"] = _driven_pads(
+        rec.source_pad, rec.drain_pads, config.channels, config
+    )
     try:
         effective = MnistConfig.from_dict(d)
     except ConfigError as exc:
@@ -665,10 +698,42 @@ def recording_config(recording: str | Path, **fields: Any) -> MnistConfig:
         n = int(f["pads"].shape[0]) if "pads" in f else 0
         n_train = int(f.attrs.get("n_train", 0))
         pads = [int(p) for p in np.atleast_1d(f.attrs.get("pad_numbers", []))]
+        source = int(f.attrs.get("source_pad", -1))
+        drains = tuple(int(p) for p in np.atleast_1d(f.attrs.get("drain_pads", [])))
     _check_split(recording, n, n_train)
     d: dict[str, Any] = {"n_train": n_train, "n_test": n - n_train, "channels": pads}
     d.update(fields)
+    if "source_pad" not in fields and "drain_pad" not in fields:
+        d["source_pad"], d["drain_pad"] = _driven_pads(
+            source, drains, d["channels"], MnistConfig
+        )
     return MnistConfig.from_dict(d)
+
+
+def _driven_pads(
+    source: int, drains: tuple[int, ...], channels: Any, default: Any
+) -> tuple[int, int]:
+    """The config's driven pads for a recording: its own where it names them.
+
+    A recording that does not name its source pad (``-1``) or a single drain pad
+    leaves the config's; where those are among the recording's readout channels,
+    the config gets the lowest pads that are not (a stand-in: a run on a
+    recording drives nothing, and its summary reports the recording's own).
+    """
+    chosen = [
+        source if source >= 0 else None,
+        drains[0] if len(drains) == 1 else None,
+    ]
+    fallbacks = (default.source_pad, default.drain_pad)
+    out: list[int] = []
+    for i, pad in enumerate(chosen):
+        if pad is None:
+            taken = {*channels, *out, *(p for p in chosen if p is not None)}
+            pad = fallbacks[i]
+            if pad in taken:
+                pad = next((p for p in range(N_PADS) if p not in taken), pad)
+        out.append(pad)
+    return out[0], out[1]
 
 
 def _check_split(path: str | Path, n_samples: int, n_train: int) -> None:
