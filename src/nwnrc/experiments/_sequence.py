@@ -227,6 +227,18 @@ class SequenceConfig(ConfigDict):
                 f"feature_pads {self.feature_pads} must be distinct, non-empty and "
                 f"exclude exclusion_pad={self.exclusion_pad}"
             )
+        for name in ("source_pad", "drain_pad"):
+            # -1: not known, for the driven pads of a recording
+            if not -1 <= getattr(self, name) <= 15:
+                raise ConfigError(
+                    f"{name} must be a pad number in 0..15 (or -1 where a recording "
+                    f"does not name it), got {getattr(self, name)}"
+                )
+        if self.source_pad == self.drain_pad != -1:
+            raise ConfigError(
+                f"source_pad and drain_pad must differ, both are {self.source_pad}: "
+                "choose another drain_pad"
+            )
         driven = {self.source_pad, self.drain_pad}
         for p in pads:
             if not (isinstance(p, int) and 0 <= p <= 15) or p in driven:
