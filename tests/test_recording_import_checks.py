@@ -232,3 +232,61 @@ def test_an_inverting_current_amplifier(run: dict[str, Path], capsys) -> None:
     for gain in ("0", "inf"):
         assert main(argv(run, "--current", f"amp:{gain}", "--out", "x.h5")) == 1
         assert "finite, non-zero number of V/A" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- 5: order
+def test_a_dt_that_is_a_multiple_of_the_files_step(run: dict[str, Path], capsys):
+    # 1 ms a value in the file, 2 ms an input step: 2 values a step
+    assert main(argv(run, "--dt", "2e-3", "--out", str(run["out"]))) == 1
+    err = capsys.readouterr().err
+    assert "time step is 0.001 s" in err and "--dt is 0.002 s" in err
+    assert "give --samples-per-step 2 " in err
+    # 2 ms a value in the file, 1 ms a step: no averaging helps
+    cols = table()
+    cols["time"] = 2 * cols["time"]
+    write_csv(run["csv"], cols)
+    assert main(argv(run, "--dt", "1e-3", "--out", str(run["out"]))) == 1
+    err = capsys.readouterr().err
+    assert "sampled slower than one input step" in err
+    assert "--samples-per-step cannot help" in err
+
+
+def test_rows_missing_inside_a_sample_are_named_before_the_truncation(
+    run: dict[str, Path], capsys
+) -> None:
+    # three rows of sample 4 (values 35-37, its steps 3-5) are not in the file
+    cols = {k: np.delete(v, [35, 36, 37]) for k, v in table().items()}
+    write_csv(run["csv"], cols)
+    assert main(argv(run, "--out", str(run["out"]))) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nwnrc: error: the time stamps jump by 0.004 s (3 values")
+    assert "after value 34 (t = 0.034 s) (sample 4, step 3," in err
+    assert "--drop-incomplete" not in err
+
+
+def test_onset_boundaries_that_cut_a_sample_do_not_suggest_dropping(
+    run: dict[str, Path], capsys
+) -> None:
+    # 20 idle values, then the samples; their pulse starts at step 2, so the onset
+    # (value 22) puts every sample two values late and cuts the last short
+    cols = {k: np.r_[np.zeros(20), v] for k, v in table().items()}
+    cols["time"] = np.arange(cols["in"].size) * DT
+    write_csv(run["csv"], cols)
+    assert main(argv(run, "--find-boundaries", "--out", str(run["out"]))) == 1
+    err = capsys.readouterr().err
+    assert "ends inside sample 5, which has 6 of its 8 steps" in err
+    assert "found from the input's onset (value 22) may be wrong" in err
+    assert "--stimulus" in err and "--drop-incomplete" not in err
+
+
+def test_a_short_stimulus_is_blamed_not_the_labels(
+    run: dict[str, Path], tmp_path: Path, capsys
+) -> None:
+    stimulus = tmp_path / "stim.npy"
+    np.save(stimulus, np.tile(PULSE / 2, (N - 2, 1)))  # 4 of the 6 samples
+    extra = ["--find-boundaries", "--stimulus", str(stimulus), "--v-min", "0"]
+    extra += ["--v-max", "2", "--out", str(run["out"])]
+    assert main(argv(run, *extra)) == 1
+    err = capsys.readouterr().err
+    assert "the stimulus has 4 samples, but the recording holds 6 and there are " in err
+    assert "6 labels; give the stimulus of every sample" in err

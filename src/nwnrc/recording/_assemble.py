@@ -303,6 +303,8 @@ def assemble_recording(
         raw_dt_s = dt_s / m
     elif not (math.isfinite(raw_dt_s) and raw_dt_s > 0):
         raise DataError(f"the file's time step is {raw_dt_s!r} s, not a positive time")
+    if dt_s is not None:
+        _check_step(raw_dt_s, dt_s, m)
 
     played = None if stimulus is None else load_stimulus(stimulus)
     if played is not None:
@@ -318,21 +320,41 @@ def assemble_recording(
             )
         steps = played.shape[1]
 
-    b = _boundaries(
-        input_v, steps, offset, starts, find, played, v_min, v_max, m, drop_incomplete
-    )
-    n = b.n_samples
     lab = load_labels(labels)
-    lab, keep = _match_labels(lab, n, b.n_dropped, drop_unlabelled)
+    try:
+        b = _boundaries(
+            input_v,
+            steps,
+            offset,
+            starts,
+            find,
+            played,
+            v_min,
+            v_max,
+            m,
+            drop_incomplete,
+        )
+        n = b.n_samples
+        if played is not None:
+            k = played.shape[0]
+            # found from a short stimulus, the recording holds more after it
+            more = b.trailing // b.span if b.method == "stimulus" else 0
+            if k < n or (more and lab.size > k):
+                raise DataError(
+                    f"the stimulus has {k} samples, but the recording holds "
+                    f"{max(n, k + more)} and there are {lab.size} labels; give the "
+                    "stimulus of every sample"
+                )
+        lab, keep = _match_labels(lab, n, b.n_dropped, drop_unlabelled)
+    except DataError:
+        # rows missing inside the file shift every later sample: say so first
+        if time_s is not None:
+            _check_time_gaps(time_s, raw_dt_s, steps, offset, m, starts, find)
+        raise
     if keep < n:
         b = Boundaries(b.starts[:keep], b.steps, m, b.n_dropped, b.method, b.trailing)
         n = keep
     if played is not None:
-        if played.shape[0] < n:
-            raise DataError(
-                f"the stimulus has {played.shape[0]} samples, the recording {n}; give "
-                "the stimulus of every sample"
-            )
         played = played[:n]
 
     cut_pads = b.cut(np.stack(pads_v))
@@ -392,6 +414,74 @@ def assemble_recording(
         rec.dt_s,
     )
     return rec
+
+
+def _check_step(raw_dt_s: float, dt_s: float, m: int) -> None:
+    """Refuse a file whose time step is not ``dt_s / m``, saying what would fit."""
+    if not (math.isfinite(dt_s) and dt_s > 0):
+        raise DataError(f"the time step must be a positive number of s, got {dt_s!r}")
+    if math.isclose(raw_dt_s * m, dt_s, rel_tol=1e-6):
+        return
+    told = (
+        f"the file's time step is {raw_dt_s:g} s, so {m} value(s) a step make "
+        f"{raw_dt_s * m:g} s, but --dt is {dt_s:g} s"
+    )
+    ratio = dt_s / raw_dt_s
+    if raw_dt_s > dt_s * (1 + 1e-6):
+        raise DataError(
+            f"{told}: the DAQ sampled slower than one input step, and "
+            "--samples-per-step cannot help; check --dt, or record at a rate of at "
+            f"least {1 / dt_s:g} Hz"
+        )
+    if abs(ratio - round(ratio)) <= 1e-6 * ratio:
+        raise DataError(
+            f"{told}: the DAQ took {round(ratio)} values a step; give "
+            f"--samples-per-step {round(ratio)} (samples_per_step={round(ratio)}) to "
+            "average them to one"
+        )
+    raise DataError(
+        f"{told}: {ratio:.4g} values a step is not a whole number; check --dt and "
+        "the DAQ's rate"
+    )
+
+
+def _check_time_gaps(
+    time_s: NDArray[np.float64],
+    raw_dt_s: float,
+    steps: int | None,
+    offset: int,
+    m: int,
+    starts: object,
+    find: bool,
+) -> None:
+    """Raise on the first jump of the raw time stamps (rows missing or repeated)."""
+    t = np.asarray(time_s, dtype=np.float64)
+    if t.size < 2:
+        return
+    d = np.diff(t)
+    bad = np.flatnonzero(np.abs(d - raw_dt_s) > 0.01 * raw_dt_s)
+    if bad.size == 0:
+        return
+    i = int(bad[0])
+    jump = float(d[i])
+    kind = (
+        f"{round(jump / raw_dt_s) - 1} values missing"
+        if jump > raw_dt_s
+        else "time going backwards"
+        if jump <= 0
+        else "a step shorter than the others"
+    )
+    where = ""
+    if steps is not None and starts is None and not find and i + 1 >= offset:
+        span = steps * m
+        k, within = divmod(i + 1 - offset, span)
+        where = f" (sample {k}, step {within // m}, by --steps and --offset)"
+    raise DataError(
+        f"the time stamps jump by {jump:.6g} s ({kind}) after value {i} "
+        f"(t = {float(t[i]):.6g} s){where}, where every step is {raw_dt_s:g} s; "
+        "every later sample is shifted: export a continuous acquisition, or give "
+        "each sample's first value (--boundaries) around the gap"
+    )
 
 
 def _boundaries(

@@ -165,6 +165,7 @@ def fixed_boundaries(
     offset: int = 0,
     samples_per_step: int = 1,
     drop_incomplete: bool = False,
+    fix: str | None = None,
 ) -> Boundaries:
     """Samples of ``steps`` input steps one after another from ``offset`` on.
 
@@ -181,6 +182,9 @@ def fixed_boundaries(
     drop_incomplete : bool
         Drop a final sample that the series cuts short (with a :class:`DataWarning`
         that names it) instead of raising.
+    fix : str, optional
+        What the error of a cut-short sample tells the user to do; by default to
+        record the whole stream or to drop the incomplete samples.
 
     Raises
     ------
@@ -213,7 +217,7 @@ def fixed_boundaries(
             "and --offset"
         )
     starts = int(offset) + span * np.arange(n_full, dtype=np.int64)
-    dropped = _truncated(n_full, rest, steps, m, drop_incomplete)
+    dropped = _truncated(n_full, rest, steps, m, drop_incomplete, fix=fix)
     return Boundaries(starts, steps, m, n_dropped=dropped, method="fixed")
 
 
@@ -517,6 +521,11 @@ def onset_boundaries(
         offset=offset,
         samples_per_step=m,
         drop_incomplete=drop_incomplete,
+        fix=(
+            f"the boundaries found from the input's onset (value {onset}) may be "
+            "wrong: give the stimulus (--stimulus) or each sample's first value "
+            "(--boundaries)"
+        ),
     )
     return Boundaries(b.starts, steps, m, n_dropped=b.n_dropped, method="onset")
 
@@ -528,6 +537,7 @@ def _truncated(
     m: int,
     drop: bool,
     total: int | None = None,
+    fix: str | None = None,
 ) -> int:
     """Deal with the samples from ``sample`` on that the series cuts short.
 
@@ -553,8 +563,12 @@ def _truncated(
     what = "; ".join(parts)
     if not drop:
         raise DataError(
-            f"{what}; record the whole stream, or drop the incomplete samples "
-            "(drop_incomplete=True, --drop-incomplete)"
+            f"{what}; "
+            + (
+                fix
+                or "record the whole stream, or drop the incomplete samples "
+                "(drop_incomplete=True, --drop-incomplete)"
+            )
         )
     n = (1 if rest else 0) + max(absent, 0)
     warnings.warn(f"{what}: dropped", DataWarning, stacklevel=3)
