@@ -352,7 +352,11 @@ def test_cli_rebuilds_the_input_from_mnist(
     assert main([*argv, "--no-progress", "--no-figures"]) == 0
     out = capsys.readouterr().out
     assert "pad 3" in out and "[not held]" in out
+    # 28 digits of the rarest class, below the 50 the findings need
+    assert out.count("(too few digits to judge)") == 3
+    assert "the fewest training digits of a class is 28, below 50" in out
     m = json.loads((root / "mi" / "metrics.json").read_text())
+    assert all(f["too_few_digits"] for f in m["findings"].values())
     assert m["mi_bits"]["input"] == ref["mi_bits"]["input"]
 
     # MNIST that does not give the stream's labels is refused
@@ -360,3 +364,26 @@ def test_cli_rebuilds_the_input_from_mnist(
     argv[4] = str(wrong)
     assert main([*argv, "--no-progress", "--no-figures"]) == 1
     assert "does not give the labels" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("counts", "too_few"),
+    [([50] * 10, False), ([50] * 9 + [49], True), ([4] * 10, True)],
+)
+def test_findings_are_marked_below_fifty_digits_a_class(
+    counts: list[int], too_few: bool
+) -> None:
+    from nwnrc.analysis._mi_run import _findings
+
+    metrics = {
+        "class_counts": counts,
+        "mi_bits": {"3": 0.3, "7": 0.35, "input": 0.08},
+        "saturation": {"samples": {"readouts": 200}},
+        "mean_abs_dw": {"available": False, "reason": "no learner"},
+        "mi_accuracy_correlation": {"available": False, "reason": "no accuracy"},
+    }
+    findings = _findings(metrics, ["3", "7", "input"], 2, MiSettings())
+    assert findings["input_below_readouts"]["status"] == "held"  # 0.08 < 0.3
+    for finding in findings.values():
+        assert finding.get("too_few_digits", False) is too_few
+        assert ("caveat" in finding) is too_few

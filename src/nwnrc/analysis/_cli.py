@@ -112,6 +112,9 @@ def _print_summary(metrics: dict[str, Any], out: Path) -> None:
             f"   (shuffled labels {metrics['mi_shuffle_bits'][name]:.4f})"
         )
     for finding in metrics["findings"].values():
-        lines.append(f"  [{finding['status']}] {finding['statement']}")
+        mark = " (too few digits to judge)" if finding.get("too_few_digits") else ""
+        lines.append(f"  [{finding['status']}] {finding['statement']}{mark}")
+    caveats = {f["caveat"] for f in metrics["findings"].values() if "caveat" in f}
+    lines.extend(f"  {c}" for c in sorted(caveats))
     lines.append(f"metrics and figures in {out}/")
     print("\n".join(lines), file=sys.stdout)
