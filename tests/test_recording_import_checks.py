@@ -290,3 +290,23 @@ def test_a_short_stimulus_is_blamed_not_the_labels(
     err = capsys.readouterr().err
     assert "the stimulus has 4 samples, but the recording holds 6 and there are " in err
     assert "6 labels; give the stimulus of every sample" in err
+
+
+# ----------------------------------------------------------------- 6: findings
+def test_a_refused_import_prints_its_findings(run: dict[str, Path], capsys) -> None:
+    # NaN dropouts on pad 1 in samples 1 and 4, and pad 12 far out in sample 3
+    cols = table()
+    cols["pad1"][[9, 10, 35]] = np.nan
+    cols["pad12"][3 * STEPS + 4] = 400.0
+    write_csv(run["csv"], cols)
+    assert main(argv(run, "--out", str(run["out"]))) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("nwnrc: error: the recording has 3 error(s), nothing ")
+    assert err[-1].endswith("; and 2 more (table above)")
+    assert len(err[-1]) < 400
+    assert err[-2] == "3 error(s), 0 warning(s)"
+    rows = [r.split()[:6] for r in err[:-2]]
+    assert ["error", "nonfinite", "1", "pad", "1", "1-2"] in rows
+    assert ["error", "nonfinite", "4", "pad", "1", "3-3"] in rows
+    assert ["error", "range", "3", "pad", "12", "4-4"] in rows
+    assert not run["out"].exists()

@@ -324,7 +324,21 @@ def _run_import(read: Any, out: Path) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        rec = read()
+        try:
+            rec = read()
+        except DataError as exc:
+            report = getattr(exc, "report", None)
+            if report is None:
+                raise
+            # the whole table, then a one-line error that points at it
+            print(report.table(), file=sys.stderr)
+            errors = report.errors
+            first = f"{errors[0].where()}: {errors[0].message}"
+            more = f"; and {len(errors) - 1} more (table above)" if errors[1:] else ""
+            raise DataError(
+                f"the recording has {len(errors)} error(s), nothing written: "
+                f"{first}{more}"
+            ) from None
     n_warned = 0
     for w in caught:
         if issubclass(w.category, DataWarning):

@@ -169,7 +169,8 @@ class ValidationReport:
         Raises
         ------
         DataError
-            Naming the first ``limit`` errors (sample, channel, steps, what to do).
+            Naming the first ``limit`` errors (sample, channel, steps, what to do);
+            its attribute ``report`` is this report (for a table of every finding).
         """
         errors = self.errors
         if errors:
@@ -177,9 +178,11 @@ class ValidationReport:
             more = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
             n_warn = len(self.warnings)
             also = f"; also {n_warn} warning(s)" if n_warn else ""
-            raise DataError(
+            exc = DataError(
                 f"the recording has {len(errors)} error(s): {shown}{more}{also}"
             )
+            exc.report = self  # type: ignore[attr-defined]
+            raise exc
         if warn:
             found = self.warnings
             for f in found[:limit]:
