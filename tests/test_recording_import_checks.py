@@ -310,3 +310,39 @@ def test_a_refused_import_prints_its_findings(run: dict[str, Path], capsys) -> N
     assert ["error", "nonfinite", "4", "pad", "1", "3-3"] in rows
     assert ["error", "range", "3", "pad", "12", "4-4"] in rows
     assert not run["out"].exists()
+
+
+# ----------------------------------------------------------------- 8: flags
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--pad", "pad1=3"], "channel 'pad1' is already mapped to pad 1"),
+        (["--pad", "in=12"], "each pad can be read by one channel only"),
+        (["--source-pad", "4", "--drain-pad", "4"], "pad 4 is both the source pad"),
+    ],
+)
+def test_flags_that_contradict_each_other(
+    run: dict[str, Path], capsys, flags: list[str], message: str
+) -> None:
+    assert main(argv(run, *flags, "--out", str(run["out"]))) == 1
+    assert message in capsys.readouterr().err
+    assert not run["out"].exists()
+
+
+def test_meta_values_keep_their_spelling(run: dict[str, Path]) -> None:
+    meta = ["note=a=b", "chip=007", "batch=1e3", "version=1.10", "wires=120"]
+    meta += ["density=0.5", "annealed=true", "instrument.range_min_v=-10"]
+    meta += ["instrument.range_max_v=10.0"]
+    extra = [x for m in meta for x in ("--meta", m)]
+    assert main(argv(run, *extra, "--out", str(run["out"]))) == 0
+    rec = read_recording(run["out"])
+    assert rec.device == {
+        "note": "a=b",
+        "chip": "007",
+        "batch": "1e3",
+        "version": "1.10",
+        "wires": 120,
+        "density": 0.5,
+        "annealed": True,
+    }
+    assert (rec.instrument["range_min_v"], rec.instrument["range_max_v"]) == (-10, 10)

@@ -295,6 +295,13 @@ def assemble_recording(
     Every channel must already have the same length (the importers check).
     """
     m = samples_per_step
+    if source_pad != -1 and source_pad in drain_pads:
+        raise DataError(
+            f"pad {source_pad} is both the source pad and a drain pad; a pad is "
+            "driven or grounded, not both (--source-pad, --drain-pad)"
+        )
+    if len(set(drain_pads)) != len(drain_pads):
+        raise DataError(f"a drain pad is named twice: {list(drain_pads)}")
     if raw_dt_s is None:
         if dt_s is None:
             raise DataError(

@@ -175,8 +175,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="metadata: device.KEY=VALUE or instrument.KEY=VALUE (KEY=VALUE is "
-        "device metadata); instrument.range_min_v/range_max_v give the input range "
-        "for the clipping check",
+        "device metadata; split at the first '='); instrument.range_min_v/"
+        "range_max_v give the input range for the clipping check. A value is a "
+        "number or true/false only where it reads back as the same text (007 "
+        "stays text)",
     )
     p.add_argument("--out", required=True, type=Path, metavar="REC.h5")
     p.add_argument(
@@ -196,7 +198,7 @@ def _help(parser: argparse.ArgumentParser) -> int:
 def _pairs(items: list[str], what: str) -> list[tuple[str, str]]:
     out = []
     for item in items:
-        key, sep, value = item.rpartition("=")
+        key, sep, value = item.partition("=")
         if not sep or not key or not value:
             raise DataError(f"{what} must look like NAME=VALUE, got {item!r}")
         out.append((key, value))
@@ -204,13 +206,21 @@ def _pairs(items: list[str], what: str) -> list[tuple[str, str]]:
 
 
 def _value(text: str) -> str | int | float | bool:
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
+    """A --meta value: a number or bool only where it reads back as the same text.
+
+    ``true``/``false`` are bools, ``12``/``-3`` ints, ``0.5``/``-10.0`` floats; the
+    rest stays text, so a chip ``007``, a version ``1.10`` or ``1e3`` keep their
+    spelling.
+    """
+    if text in ("true", "false"):
+        return text == "true"
     for kind in (int, float):
         try:
-            return kind(text)
+            number = kind(text)
         except ValueError:
-            pass
+            continue
+        if str(number) == text:
+            return number
     return text
 
 
@@ -242,6 +252,11 @@ def _check_out(args: argparse.Namespace) -> None:
 def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     pads: dict[str, int] = {}
     for channel, pad in _pairs(args.pad, "--pad"):
+        if channel in pads:
+            raise ConfigError(
+                f"--pad {channel}={pad}: channel {channel!r} is already mapped to pad "
+                f"{pads[channel]}; map each channel once"
+            )
         try:
             pads[channel] = int(pad)
         except ValueError:
