@@ -346,3 +346,21 @@ def test_meta_values_keep_their_spelling(run: dict[str, Path]) -> None:
         "annealed": True,
     }
     assert (rec.instrument["range_min_v"], rec.instrument["range_max_v"]) == (-10, 10)
+
+
+# ----------------------------------------------------------------- 10: labels
+@pytest.mark.parametrize("line", ["3,1,4,1,5,9", "3 1 4 1 5 9", "3, 1, 4, 1, 5, 9\n"])
+def test_labels_on_one_line(run: dict[str, Path], line: str) -> None:
+    run["labels"].write_text(line)
+    assert main(argv(run, "--out", str(run["out"]))) == 0
+    assert read_recording(run["out"]).labels.tolist() == [3, 1, 4, 1, 5, 9]
+
+
+def test_label_messages(run: dict[str, Path], capsys) -> None:
+    run["labels"].write_text("label\n1\n2\nseven\n4\n5\n6\n")
+    assert main(argv(run, "--out", str(run["out"]))) == 1
+    err = capsys.readouterr().err
+    assert f"each label must be an integer: {run['labels']} line 4 holds 'seven'" in err
+    run["labels"].write_text("1\n2\n3\n4\n5\n")  # 5 labels for 6 samples
+    assert main(argv(run, "--out", str(run["out"]))) == 1
+    assert "sample 5 has no label" in capsys.readouterr().err

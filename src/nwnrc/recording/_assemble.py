@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -177,9 +178,10 @@ def load_labels(
 ) -> NDArray[np.int64]:
     """Labels (or other integers, one per sample) from an array or a file.
 
-    A file is .npy, or .txt/.csv with one integer a line (the first column); a
-    first line that is not a number (a header) is skipped. ``what`` names the
-    integers in messages.
+    A file is .npy, or .txt/.csv with one integer a line (the first column), or
+    all of them on one line separated by commas or white space; a first line that
+    is not a number (a header) is skipped. ``what`` names the integers in
+    messages.
 
     Examples
     --------
@@ -193,22 +195,49 @@ def load_labels(
         if p.suffix == ".npy":
             raw = np.load(p, allow_pickle=False)
         else:
-            lines = [ln.strip() for ln in p.read_text().splitlines() if ln.strip()]
-            if lines and not is_number(lines[0].split(",")[0]):
-                lines = lines[1:]
-            try:
-                raw = np.array([float(ln.split(",")[0]) for ln in lines])
-            except ValueError as exc:
-                raise DataError(f"{p} must hold one {what} a line ({exc})") from exc
+            return _labels_from_text(p, what)
     else:
         raw = np.asarray(source)
     arr = np.asarray(raw).ravel()
     if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise DataError(f"each {what} must be an integer")
+        bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.round(arr)))
+        if bad.size:
+            raise DataError(
+                f"each {what} must be an integer; {what} {int(bad[0])} is "
+                f"{float(arr[bad[0]])!r}"
+            )
     elif arr.dtype.kind not in "iu":
         raise DataError(f"each {what} must be an integer, got dtype {arr.dtype}")
     return arr.astype(np.int64)
+
+
+def _labels_from_text(p: Path, what: str) -> NDArray[np.int64]:
+    """Integers of a text file: one a line (first column), or all on one line."""
+    text = p.read_bytes().decode("utf-8-sig", errors="replace")
+    rows = [
+        (i + 1, [t for t in re.split(r"[,;\s]+", ln.strip()) if t])
+        for i, ln in enumerate(text.splitlines())
+        if ln.strip()
+    ]
+    if rows and not is_number(rows[0][1][0]):
+        rows = rows[1:]  # a header
+    if len(rows) == 1:
+        cells = [(rows[0][0], t) for t in rows[0][1]]
+    else:
+        cells = [(line, tokens[0]) for line, tokens in rows]
+    out = np.empty(len(cells), dtype=np.int64)
+    for k, (line, token) in enumerate(cells):
+        try:
+            value = float(token)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value == round(value)):
+            raise DataError(
+                f"each {what} must be an integer: {p} line {line} holds {token!r}; "
+                f"give one {what} a line, or all on one line separated by commas"
+            )
+        out[k] = int(value)
+    return out
 
 
 def load_stimulus(source: str | Path | ArrayLike) -> NDArray[np.float64]:
@@ -543,14 +572,15 @@ def _match_labels(
         return labels[:n], n
     if k < n:
         which = f"sample {k}" if n - k == 1 else f"samples {k}-{n - 1}"
+        have = "has" if n - k == 1 else "have"
         if not drop_unlabelled:
             raise DataError(
                 f"the recording holds {n} samples but there are {k} labels: {which} "
-                "have no label; give a label for every sample, or drop the "
+                f"{have} no label; give a label for every sample, or drop the "
                 "unlabelled samples (drop_unlabelled=True, --drop-unlabelled)"
             )
         warnings.warn(
-            f"{which} have no label: dropped ({n} samples, {k} labels)",
+            f"{which} {have} no label: dropped ({n} samples, {k} labels)",
             DataWarning,
             stacklevel=3,
         )
