@@ -936,10 +936,11 @@ def _spearman_rows(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[An
 #: bias of the default 16-bin, 10-class table is 135 / (2 N ln 2) bits for N digits:
 #: 2.4 bits (three quarters of H(class)) at N = 40, 0.19 at 50 per class (N = 500).
 #: With few digits per table entry the Miller-Madow correction leaves about a quarter
-#: of it (docs/information.md), 0.05 bits at N = 500: below the gap between the input
-#: (0.08 bits) and the pads (0.29-0.37 bits) of a full run. With fewer digits the
-#: leftover bias and the scatter of the floor reach the differences that the
-#: findings compare, and per-class MI rests on a handful of digits per class.
+#: of it (docs/information.md), 0.05 bits at N = 500, of the size of the per-step MI
+#: itself (0.08-0.09 bits for the input and the pads of the full run). The findings
+#: compare channels binned alike on the same digits, whose biases largely cancel, so
+#: they stay readable there; with fewer digits the leftover bias and the scatter of
+#: the floor swamp the values, and per-class MI rests on a handful of digits a class.
 MIN_DIGITS_PER_CLASS = 50
 
 
