@@ -364,3 +364,40 @@ def test_label_messages(run: dict[str, Path], capsys) -> None:
     run["labels"].write_text("1\n2\n3\n4\n5\n")  # 5 labels for 6 samples
     assert main(argv(run, "--out", str(run["out"]))) == 1
     assert "sample 5 has no label" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- 11: wording
+def test_the_summary_counts_pad_channels_and_the_current(
+    run: dict[str, Path], capsys
+) -> None:
+    cols = table()
+    cols["amp"] = 1e4 * cols["in"] / 1e6
+    write_csv(run["csv"], cols)
+    assert main(argv(run, "--current", "amp:1e4", "--out", str(run["out"]))) == 0
+    out = capsys.readouterr().out
+    assert "6 samples (6 training) x 2 pad channels (pads 1, 12) and the " in out
+    assert "source current x 8 steps of 0.001 s" in out
+
+
+def test_a_flat_pad_is_named_once(run: dict[str, Path], capsys) -> None:
+    cols = table()
+    cols["pad12"][:] = 0.0
+    write_csv(run["csv"], cols)
+    assert main(argv(run, "--out", str(run["out"]))) == 0
+    err = capsys.readouterr().err
+    assert "nwnrc: warning: pad 12: holds 0 throughout" in err
+
+
+def test_a_nan_in_the_input_while_finding_boundaries(
+    run: dict[str, Path], tmp_path: Path, capsys
+) -> None:
+    cols = table()
+    cols["in"][21] = np.nan
+    write_csv(run["csv"], cols)
+    stimulus = tmp_path / "stim.npy"
+    np.save(stimulus, np.tile(PULSE / 2, (N, 1)))
+    extra = ["--find-boundaries", "--stimulus", str(stimulus), "--v-min", "0"]
+    extra += ["--v-max", "2", "--out", str(run["out"])]
+    assert main(argv(run, *extra)) == 1
+    err = capsys.readouterr().err
+    assert "the recorded input holds nan at value 21 (t = 0.021 s in the file" in err

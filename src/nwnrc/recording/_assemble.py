@@ -357,6 +357,18 @@ def assemble_recording(
         steps = played.shape[1]
 
     lab = load_labels(labels)
+    if find and played is not None:
+        bad = np.flatnonzero(~np.isfinite(input_v))
+        if bad.size:
+            i = int(bad[0])
+            t = float(time_s[i]) if time_s is not None else i * raw_dt_s
+            raise DataError(
+                f"the recorded input holds {input_v[i]} at value {i} (t = {t:.6g} s"
+                f"{' in the file' if time_s is not None else ' from its start'}; "
+                f"{bad.size} value(s) in all), so the stimulus cannot be matched; "
+                "repair the input channel, or give the boundaries (--steps and "
+                "--offset, or --boundaries)"
+            )
     try:
         b = _boundaries(
             input_v,

@@ -363,10 +363,11 @@ def _run_import(read: Any, out: Path) -> int:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     write_recording(out, rec)
     pads = ", ".join(str(p) for p in rec.pad_numbers)
-    current = ", source current" if rec.source_current is not None else ""
+    current = " and the source current" if rec.source_current is not None else ""
     print(
         f"wrote {out}: {rec.n_samples} samples ({rec.n_train} training) x "
-        f"{rec.n_channels} channels (pads {pads}{current}) x {rec.n_steps} steps of "
+        f"{rec.n_channels} pad channels (pads {pads}){current} x {rec.n_steps} "
+        "steps of "
         f"{rec.dt_s:g} s" + (f"; {n_warned} warning(s)" if n_warned else ""),
         file=sys.stdout,
     )

@@ -836,8 +836,8 @@ def _clip_findings(
             Finding(
                 "warning",
                 "flat",
-                f"{name} holds {hi:g} throughout (a disconnected or dead channel?); "
-                "it carries no information",
+                f"holds {hi:g} throughout (a disconnected or dead channel?); it "
+                "carries no information",
                 channel=name,
                 pad=pad,
             )
