@@ -181,9 +181,9 @@ def import_table(
             )
         if raw_dt is not None and raw_dt >= SLOW_STEP_S:
             stated = unit_of.get(time_channel)
-            unit = f"in {stated!r}" if stated else "without a unit, taken as s"
+            how = f"in {stated!r}" if stated else "without a unit, taken as s"
             warnings.warn(
-                f"the time column {time_channel!r} of {p} ({unit}) steps by "
+                f"the time column {time_channel!r} of {p} ({how}) steps by "
                 f"{raw_dt:g} s, slow for a DAQ; if its values are ms, say so in the "
                 f"header ('{time_channel} [ms]') or with --unit {time_channel}=ms",
                 DataWarning,
