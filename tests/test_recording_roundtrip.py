@@ -586,7 +586,12 @@ def test_mi_on_a_recording_without_conductance(
 
 @pytest.mark.parametrize(
     "module",
-    ["nwnrc.data._store", "nwnrc.experiments._mnist", "nwnrc.recording._export"],
+    [
+        "nwnrc.data._store",
+        "nwnrc.experiments._config",
+        "nwnrc.experiments._mnist",
+        "nwnrc.recording._export",
+    ],
 )
 def test_docstring_examples_run(module: str) -> None:
     import doctest

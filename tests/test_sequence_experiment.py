@@ -164,6 +164,7 @@ def test_another_config_in_the_same_folder_is_refused(
         ({"drain_pad": -2}, r"drain_pad must be a pad number in 0\.\.15 .* got -2"),
         ({"drain_pad": 4}, "source_pad and drain_pad must differ, both are 4"),
         ({"v_max": -1.0}, "v_max > 0"),
+        ({"v_max": 1e9}, r"input voltages must lie within \+-100 V"),
         ({"ssim_win_size": 8}, "ssim_win_size must be an odd integer"),
         ({"rls_forgetting": 1.5}, r"rls_forgetting must lie in \(0, 1\]"),
     ],

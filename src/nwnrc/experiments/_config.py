@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any, Self
@@ -64,6 +65,36 @@ class ConfigDict:
         """The named fields, in plain-dict form."""
         d = self.to_dict()
         return {k: d[k] for k in keys}
+
+
+#: Largest input voltage magnitude an experiment accepts, V.
+MAX_VOLTS = 100.0
+
+
+def check_input_voltages(v_min: float, v_max: float) -> None:
+    """Refuse an input encoding that is not finite, inverted or far too large.
+
+    Examples
+    --------
+    >>> check_input_voltages(0.0, 2.0)
+    >>> check_input_voltages(1.0, 0.5)
+    Traceback (most recent call last):
+    ...
+    nwnrc.errors.ConfigError: need finite voltages with v_max > 0 and v_min < v_max, ...
+    """
+    if not (
+        math.isfinite(v_min) and math.isfinite(v_max) and v_max > 0 and v_min < v_max
+    ):
+        raise ConfigError(
+            "need finite voltages with v_max > 0 and v_min < v_max, got "
+            f"v_min={v_min!r}, v_max={v_max!r}"
+        )
+    if max(abs(v_min), abs(v_max)) > MAX_VOLTS:
+        raise ConfigError(
+            f"input voltages must lie within +-{MAX_VOLTS:g} V, got v_min="
+            f"{v_min!r}, v_max={v_max!r}; the junction model's thresholds are "
+            "millivolts and its useful range a few volts"
+        )
 
 
 def _checked(kind: str, key: str, value: Any, default: Any) -> Any:

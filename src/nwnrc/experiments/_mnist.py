@@ -53,7 +53,12 @@ from numpy.typing import NDArray
 from nwnrc._atomic import write_json
 from nwnrc._progress import no_progress
 from nwnrc.errors import ConfigError, DataError
-from nwnrc.experiments._config import DEVICE_FIELDS, ConfigDict, simulated_device
+from nwnrc.experiments._config import (
+    DEVICE_FIELDS,
+    ConfigDict,
+    check_input_voltages,
+    simulated_device,
+)
 from nwnrc.network._mea import N_PADS
 
 if TYPE_CHECKING:
@@ -63,7 +68,6 @@ logger = logging.getLogger(__name__)
 
 STEPS_PER_DIGIT = 784
 #: Largest input voltage a config accepts, V.
-MAX_VOLTS = 100.0
 N_CLASSES = 10
 #: File in a run folder that names the recording the run was made from.
 RECORDING_STAMP = "recording.json"
@@ -156,22 +160,7 @@ class MnistConfig(ConfigDict):
             raise ConfigError(
                 f"eval_split must be 'test' or 'val', got {self.eval_split!r}"
             )
-        if not (
-            np.isfinite(self.v_max)
-            and np.isfinite(self.v_min)
-            and self.v_max > 0
-            and self.v_min < self.v_max
-        ):
-            raise ConfigError(
-                "need finite voltages with v_max > 0 and v_min < v_max, got "
-                f"v_min={self.v_min!r}, v_max={self.v_max!r}"
-            )
-        if max(abs(self.v_min), abs(self.v_max)) > MAX_VOLTS:
-            raise ConfigError(
-                f"input voltages must lie within +-{MAX_VOLTS:g} V, got v_min="
-                f"{self.v_min!r}, v_max={self.v_max!r}; the junction model's "
-                "thresholds are millivolts and its useful range a few volts"
-            )
+        check_input_voltages(self.v_min, self.v_max)
         if self.shuffles < 1:
             raise ConfigError(f"shuffles must be at least 1, got {self.shuffles}")
         if not self.channels or len(set(self.channels)) != len(self.channels):

@@ -60,7 +60,12 @@ from numpy.typing import NDArray
 from nwnrc._atomic import write_json, write_npz
 from nwnrc._progress import no_progress
 from nwnrc.errors import ConfigError, DataError, DataWarning
-from nwnrc.experiments._config import DEVICE_FIELDS, ConfigDict, simulated_device
+from nwnrc.experiments._config import (
+    DEVICE_FIELDS,
+    ConfigDict,
+    check_input_voltages,
+    simulated_device,
+)
 
 if TYPE_CHECKING:
     from nwnrc.recording import Recording
@@ -246,16 +251,7 @@ class SequenceConfig(ConfigDict):
                     f"readout pad {p!r} must be a pad 0..15 other than the source "
                     f"({self.source_pad}) and the drain ({self.drain_pad})"
                 )
-        if not (
-            math.isfinite(self.v_min)
-            and math.isfinite(self.v_max)
-            and self.v_max > 0
-            and self.v_min < self.v_max
-        ):
-            raise ConfigError(
-                "need finite voltages with v_max > 0 and v_min < v_max, got "
-                f"v_min={self.v_min!r}, v_max={self.v_max!r}"
-            )
+        check_input_voltages(self.v_min, self.v_max)
         for name in ("rls_delta", "dt", "relax_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
