@@ -486,7 +486,7 @@ def test_the_commands_export_learn_and_analyse(
     argv += ["--shuffles", "1", "--methods", "ridge", "--no-figures"]
     assert main(argv) == 0
     text = capsys.readouterr().out
-    assert "readouts from simulated recording" in text
+    assert "exported from the simulator" in text and "readouts from recording" in text
     m = _metrics(run)
     # the whole recording by default: its 60 training and 30 test samples
     assert (m["config"]["n_train"], m["config"]["n_test"]) == (N_TRAIN, N_TEST)

@@ -699,6 +699,10 @@ def recording_config(recording: str | Path, **fields: Any) -> MnistConfig:
     return MnistConfig.from_dict(d)
 
 
+#: how metrics name the kind of a recording
+_KIND_WORDS = {"recorded": "a device", "simulated": "exported from the simulator"}
+
+
 def _driven_pads(
     source: int, drains: tuple[int, ...], channels: Any, default: Any
 ) -> tuple[int, int]:
@@ -1086,7 +1090,8 @@ def run_mnist(
         write_json(run_stamp, config.to_dict())
         features_path = Path(recording)
         data_source = (
-            f"{rec.kind} recording {stamp['path']} (sha256 {stamp['sha256'][:16]})"
+            f"recording {stamp['path']} ({_KIND_WORDS.get(rec.kind, rec.kind)}, "
+            f"sha256 {stamp['sha256'][:16]})"
         )
         source_metrics = {"recording": _recording_summary(rec, stamp)}
         logger.info("readouts from %s", data_source)
