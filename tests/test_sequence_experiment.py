@@ -219,3 +219,18 @@ def test_control_windows_past_max_window_are_refused(tmp_path: Path) -> None:
     args = build_parser().parse_args([*argv, "--out", str(tmp_path)])
     with pytest.raises(ConfigError, match=r"control_windows .* 2\.\.3, got \(2, 4\)"):
         _sequence_config(args)
+
+
+def test_a_config_that_makes_no_device_leaves_the_folder_usable(
+    digits_npz: Path, tmp_path: Path
+) -> None:
+    # 10 wires on the 49 um chip cannot join source pad 4 to drain pad 11
+    from nwnrc.errors import NetworkError
+
+    out = tmp_path / "seq"
+    broken = SequenceConfig.from_dict({**SMALL, "n_wires": 10})
+    with pytest.raises(NetworkError):
+        run_sequence(broken, out, data_path=digits_npz, figures=False)
+    # nothing stamped: the folder takes another configuration (before, it was
+    # locked to the one that failed)
+    assert not (out / "config.json").exists()

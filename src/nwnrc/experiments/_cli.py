@@ -102,7 +102,7 @@ def _mnist(args: argparse.Namespace) -> int:
         progress=progress,
         figures=not args.no_figures,
     )
-    _print_summary(metrics, args.out)
+    _print_summary(metrics, args.out, figures=not args.no_figures)
     return 0
 
 
@@ -146,11 +146,11 @@ def _mnist_on_recording(args: argparse.Namespace, base: dict[str, Any]) -> int:
         figures=not args.no_figures,
         recording=args.recording,
     )
-    _print_summary(metrics, args.out)
+    _print_summary(metrics, args.out, figures=not args.no_figures)
     return 0
 
 
-def _print_summary(metrics: dict[str, Any], out: Path) -> None:
+def _print_summary(metrics: dict[str, Any], out: Path, *, figures: bool = True) -> None:
     rows = []
     for key, name in (
         ("online_accuracy", "online RLS"),
@@ -169,7 +169,7 @@ def _print_summary(metrics: dict[str, Any], out: Path) -> None:
         print(f"readouts from {metrics['data_source']}", file=sys.stdout)
     print("test accuracy (mean over shuffles):", file=sys.stdout)
     print("\n".join(rows), file=sys.stdout)
-    print(f"metrics and figures in {out}/", file=sys.stdout)
+    print(f"metrics{' and figures' if figures else ''} in {out}/", file=sys.stdout)
 
 
 def add_run_arguments(p: Any, config_name: str, default_out: str) -> None:

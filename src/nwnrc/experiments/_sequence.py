@@ -210,9 +210,10 @@ class SequenceConfig(ConfigDict):
         if usable < len(seq):
             need = self.washout_repeats + 1 + -(-(self.max_window - 1) // len(seq))
             raise ConfigError(
-                f"repeats={self.repeats} leaves {usable} target digits per stream "
-                f"after a washout of {self.washout_repeats} repetitions and a window "
-                f"of {self.max_window}; need at least {len(seq)} (one per position): "
+                f"repeats={self.repeats} leaves {max(usable, 0)} target digits per "
+                f"stream after a washout of {self.washout_repeats} repetitions and a "
+                f"window of {self.max_window}; need at least {len(seq)} (one per "
+                "position): "
                 f"raise repeats to {need} or more"
             )
         if not 2 <= self.exclusion_window <= self.max_window:
@@ -1688,9 +1689,17 @@ def recording_sequence_config(path: str | Path) -> dict[str, Any]:
 
 
 def _stamp_run(
-    out: Path, config: SequenceConfig, source: dict[str, Any] | None
+    out: Path,
+    config: SequenceConfig,
+    source: dict[str, Any] | None,
+    *,
+    write: bool = True,
 ) -> None:
-    """Refuse a run folder of another configuration or data source; stamp it."""
+    """Refuse a run folder of another configuration or data source; stamp it.
+
+    With ``write=False`` only the refusal: a run stamps its folder once its device
+    is built, so that a configuration that cannot make a device does not lock it.
+    """
     stamp = out / "config.json"
     rec_stamp = out / RECORDING_STAMP
     if stamp.exists() and json.loads(stamp.read_text()) != config.to_dict():
@@ -1716,6 +1725,8 @@ def _stamp_run(
                     f"{out} holds a run on another recording ({before.get('path')}); "
                     "use another --out folder or delete it"
                 )
+    if not write:
+        return
     out.mkdir(parents=True, exist_ok=True)
     if source is not None:
         write_json(rec_stamp, {"path": source["path"], "sha256": source["sha256"]})
@@ -1821,7 +1832,7 @@ def run_sequence(
                 f"test_streams must be at least 1 for a simulated run (the held-out "
                 f"streams), got {config.test_streams}"
             )
-        _stamp_run(out, config, None)
+        _stamp_run(out, config, None, write=False)
         from nwnrc.data import load_mnist
 
         mnist = load_mnist(cache_dir=cache_dir, path=data_path)
@@ -1842,6 +1853,7 @@ def run_sequence(
 
         # 1. the device stream
         device = build_device(config)
+        _stamp_run(out, config, None)
         stream = stream_sequence(config, out, images, progress, device=device)
         layout = _Layout.of_streams(config)
     else:

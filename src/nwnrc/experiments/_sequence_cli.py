@@ -108,7 +108,7 @@ def _sequence(args: argparse.Namespace) -> int:
         figures=not args.no_figures,
         recording=getattr(args, "recording", None),
     )
-    _print_summary(metrics, args.out)
+    _print_summary(metrics, args.out, figures=not args.no_figures)
     return 0
 
 
@@ -182,7 +182,7 @@ def _sequence_config(args: argparse.Namespace) -> SequenceConfig:
     return replace(config, **overrides)
 
 
-def _print_summary(metrics: dict[str, Any], out: Path) -> None:
+def _print_summary(metrics: dict[str, Any], out: Path, *, figures: bool = True) -> None:
     windows = list(metrics["ssim_mean"])
     keys = list(metrics["ssim"][windows[0]])
     lines = ["held-out SSIM per window length L and sequence position:"]
@@ -224,5 +224,5 @@ def _print_summary(metrics: dict[str, Any], out: Path) -> None:
         f"conductance: {dyn['whole_stream_decades']:.2f} decades over the stream, "
         f"{dyn['steady_state_p1_p99_decades']:.2f} (1-99 %) after the washout"
     )
-    lines.append(f"metrics and figures in {out}/")
+    lines.append(f"metrics{' and figures' if figures else ''} in {out}/")
     print("\n".join(lines), file=sys.stdout)
