@@ -34,22 +34,19 @@ from nwnrc.recording._validate import validate_recording
 
 logger = logging.getLogger(__name__)
 
-#: divisors from a unit to volts (a value in mV divided by 1e3 is in V)
+#: divisors from a unit to volts (a value in mV divided by 1e3 is in V); the
+#: unprefixed unit is also read as ``v``, ``volt``, ``volts`` in any case
 VOLT_UNITS = {
     "V": 1.0,
-    "Volts": 1.0,
-    "volts": 1.0,
     "mV": 1e3,
     "uV": 1e6,
     "µV": 1e6,
     "μV": 1e6,
     "kV": 1e-3,
 }
-#: divisors from a unit to amperes
+#: divisors from a unit to amperes; also ``a``, ``amp``, ``amps``, ``ampere(s)``
 AMP_UNITS = {
     "A": 1.0,
-    "Amps": 1.0,
-    "amps": 1.0,
     "mA": 1e3,
     "uA": 1e6,
     "µA": 1e6,
@@ -57,6 +54,50 @@ AMP_UNITS = {
     "nA": 1e9,
     "pA": 1e12,
 }
+_BASE_NAMES = {
+    "V": ("v", "volt", "volts"),
+    "A": ("a", "amp", "amps", "ampere", "amperes"),
+}
+
+
+def parse_unit(unit: str) -> tuple[str, float] | None:
+    """The kind (``"V"`` or ``"A"``) and divisor of a unit, or None if unknown.
+
+    The base unit is read in any case and spelt out (``V``, ``volt``, ``Volts``;
+    ``A``, ``amps``), but a prefix is case-sensitive: ``mV`` is a millivolt, and
+    ``MV`` (a megavolt) is not a unit a DAQ records in, so it is unknown.
+
+    Examples
+    --------
+    >>> parse_unit("Volts"), parse_unit("mV"), parse_unit("MV"), parse_unit("nA")
+    (('V', 1.0), ('V', 1000.0), None, ('A', 1000000000.0))
+    """
+    u = unit.strip()
+    for kind, table in (("V", VOLT_UNITS), ("A", AMP_UNITS)):
+        for prefix in ("", "m", "u", "µ", "μ", "k", "n", "p"):
+            divisor = table.get(prefix + kind)
+            if divisor is None or not u.startswith(prefix):
+                continue
+            if u[len(prefix) :].lower() in _BASE_NAMES[kind]:
+                return kind, divisor
+    return None
+
+
+def _accepted(kind: str) -> str:
+    table = VOLT_UNITS if kind == "V" else AMP_UNITS
+    names = ", ".join(_BASE_NAMES[kind])
+    return f"{', '.join(table)} (the unprefixed unit also as {names}, in any case)"
+
+
+def _unknown_unit(channel: str, unit: str, kinds: str) -> DataError:
+    accepted = "; ".join(_accepted(k) for k in kinds)
+    fix = "V" if kinds[0] == "V" else "A"
+    return DataError(
+        f"channel {channel!r} has the unit {unit!r}, which is not recognised; the "
+        f"accepted units are {accepted}; prefixes are case-sensitive (mV is a "
+        f"millivolt). If the file's unit is wrong or unusual, give the real one: "
+        f"--unit {channel}={fix} (units={{{channel!r}: {fix!r}}})"
+    )
 
 
 @dataclass(frozen=True)
@@ -135,11 +176,15 @@ def to_volts(data: NDArray[Any], unit: str | None, channel: str) -> NDArray[np.f
     x = np.asarray(data, dtype=np.float64)
     if unit is None or unit.strip() == "":
         return x
-    divisor = VOLT_UNITS.get(unit.strip())
-    if divisor is None:
+    parsed = parse_unit(unit)
+    if parsed is None:
+        raise _unknown_unit(channel, unit, "V")
+    kind, divisor = parsed
+    if kind != "V":
         raise DataError(
-            f"channel {channel!r} is in {unit!r}, not a voltage unit "
-            f"({', '.join(VOLT_UNITS)}); map a voltage channel to this role"
+            f"channel {channel!r} is in {unit.strip()!r}, a current, where a "
+            "voltage is needed; map a voltage channel to this role, or give the "
+            f"channel's real unit (--unit {channel}=V)"
         )
     return x if divisor == 1.0 else x / divisor
 
@@ -150,27 +195,59 @@ def to_amps(
     """Scale a current channel to amperes (through the transimpedance gain if in V)."""
     x = np.asarray(data, dtype=np.float64)
     u = (unit or "").strip()
-    if u in AMP_UNITS:
+    parsed = parse_unit(u) if u else ("V", 1.0)
+    if parsed is None:
+        raise _unknown_unit(channel, u, "AV")
+    kind, divisor = parsed
+    if kind == "A":
         if gain_v_per_a is not None:
             raise DataError(
                 f"current channel {channel!r} is already in {u}; a transimpedance "
                 "gain applies only to a channel recorded in volts"
             )
-        divisor = AMP_UNITS[u]
         return x if divisor == 1.0 else x / divisor
-    if u == "" or u in VOLT_UNITS:
-        if gain_v_per_a is None:
-            stated = u or "unstated units (taken as V)"
+    if gain_v_per_a is None:
+        stated = u or "unstated units (taken as V)"
+        raise DataError(
+            f"current channel {channel!r} is in {stated}; give the "
+            "transimpedance gain of the current amplifier in V/A "
+            "(--current CHANNEL:GAIN)"
+        )
+    return (x if divisor == 1.0 else x / divisor) / gain_v_per_a
+
+
+def check_distinct_channels(roles: ChannelMap, resolved: Mapping[str, str]) -> None:
+    """Refuse one file channel given two roles (or two pads) under two spellings.
+
+    ``resolved`` maps each name in ``roles`` to the channel of the file it means
+    (``"group/channel"`` in a TDMS file); two names of one channel are an error
+    that names both spellings and their roles.
+
+    Examples
+    --------
+    >>> roles = ChannelMap("ai0", {"ai1": 1, "Dev1/ai1": 2})
+    >>> try:
+    ...     check_distinct_channels(roles, {"ai0": "T/ai0", "ai1": "T/ai1",
+    ...                                     "Dev1/ai1": "T/ai1"})
+    ... except DataError as exc:
+    ...     print(str(exc)[:61])
+    channel 'T/ai1' is given two roles: 'ai1' as pad 1 and 'Dev1/
+    """
+    named: list[tuple[str, str]] = [(roles.input, "the input")]
+    named += [(ch, f"pad {p}") for ch, p in roles.pads.items()]
+    if roles.current is not None:
+        named.append((roles.current, "the current"))
+    seen: dict[str, tuple[str, str]] = {}
+    for name, role in named:
+        channel = resolved[name]
+        if channel in seen:
+            first, first_role = seen[channel]
             raise DataError(
-                f"current channel {channel!r} is in {stated}; give the "
-                "transimpedance gain of the current amplifier in V/A "
-                "(--current CHANNEL:GAIN)"
+                f"channel {channel!r} is given two roles: {first!r} as {first_role} "
+                f"and {name!r} as {role}; give each channel one role (and each pad "
+                "one channel)"
             )
-        return to_volts(x, u or None, channel) / gain_v_per_a
-    raise DataError(
-        f"current channel {channel!r} is in {u!r}, neither a current unit "
-        f"({', '.join(AMP_UNITS)}) nor a voltage one"
-    )
+        seen[channel] = (name, role)
 
 
 def load_labels(
@@ -412,7 +489,7 @@ def assemble_recording(
     dt = raw_dt_s * m
 
     meta = {
-        "sample_rate_hz": 1.0 / raw_dt_s,
+        "sample_rate_hz": round_significant(1.0 / raw_dt_s),
         "samples_per_step": m,
         "channel_input": roles.input,
         **{f"channel_pad_{p}": ch for ch, p in roles.pads.items()},
@@ -602,6 +679,19 @@ def _match_labels(
         + (f" ({n_dropped} incomplete sample(s) dropped)" if n_dropped else "")
         + "; check the sample boundaries (--steps, --offset) and the label file"
     )
+
+
+def round_significant(value: float, digits: int = 12) -> float:
+    """``value`` rounded to ``digits`` significant digits (a rate of 1 / 1e-3 s).
+
+    Examples
+    --------
+    >>> 1 / 0.0010000000000000009, round_significant(1 / 0.0010000000000000009)
+    (999.9999999999991, 1000.0)
+    """
+    if not math.isfinite(value) or value == 0:
+        return value
+    return float(f"{value:.{digits - 1}e}")
 
 
 def is_number(text: str) -> bool:

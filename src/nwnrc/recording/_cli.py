@@ -52,14 +52,6 @@ def register(subparsers: Any) -> None:
     table.add_argument(
         "--time", metavar="COL", help="time column, s (default: a column named time)"
     )
-    table.add_argument(
-        "--unit",
-        action="append",
-        default=[],
-        metavar="CH=UNIT",
-        help="unit of a channel (V, mV, uV, A, mA, uA, nA, pA); default V (A for "
-        "the current) or the header's",
-    )
     table.add_argument("--delimiter", help="CSV delimiter (default: from the header)")
     table.add_argument(
         "--channels-axis",
@@ -180,6 +172,16 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         "number or true/false only where it reads back as the same text (007 "
         "stays text)",
     )
+    p.add_argument(
+        "--unit",
+        action="append",
+        default=[],
+        metavar="CH=UNIT",
+        help="unit of a mapped channel, in place of the file's (TDMS unit_string, "
+        "CSV header): V, mV, uV, kV, A, mA, uA, nA, pA (V also as volt/volts, A as "
+        "amps, in any case; prefixes are case-sensitive); default the file's, else "
+        "V (A for a CSV current)",
+    )
     p.add_argument("--out", required=True, type=Path, metavar="REC.h5")
     p.add_argument(
         "--force",
@@ -271,15 +273,7 @@ def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         except ValueError:
             gain = None
         current = name if gain is not None else args.current
-    device: dict[str, Any] = {}
-    instrument: dict[str, Any] = {}
-    for key, value in _pairs(args.meta, "--meta"):
-        group, dot, name = key.partition(".")
-        if dot and group in ("device", "instrument"):
-            target = device if group == "device" else instrument
-        else:
-            target, name = device, key
-        target[name] = _value(value)
+    device, instrument = _metadata(args.meta)
     _check_out(args)
     return {
         "input_channel": args.input,
@@ -306,18 +300,67 @@ def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _metadata(items: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Device and instrument metadata of the --meta options.
+
+    A key is ``device.KEY``, ``instrument.KEY`` or a bare ``KEY`` (device); a key
+    with a dot in another group is refused (a misspelt group would hide a range
+    from the clipping check), and so is one key given twice.
+    """
+    groups: dict[str, dict[str, Any]] = {"device": {}, "instrument": {}}
+    spelt: dict[tuple[str, str], str] = {}
+    for key, value in _pairs(items, "--meta"):
+        group, dot, name = key.partition(".")
+        if not dot:
+            group, name = "device", key
+        elif group not in groups or not name:
+            raise ConfigError(
+                f"--meta {key}={value}: {group!r} is not a metadata group; a key is "
+                "device.KEY or instrument.KEY (a bare KEY is device metadata)"
+            )
+        if (group, name) in spelt:
+            raise ConfigError(
+                f"--meta {key}={value}: the key {group}.{name} is already given "
+                f"(--meta {spelt[group, name]}); give each key once"
+            )
+        spelt[group, name] = f"{key}={value}"
+        groups[group][name] = _value(value)
+    instrument = groups["instrument"]
+    for lo, hi in (("range_min_v", "range_max_v"), ("range_min_a", "range_max_a")):
+        if (lo in instrument) != (hi in instrument):
+            have, lack = (lo, hi) if lo in instrument else (hi, lo)
+            raise ConfigError(
+                f"--meta instrument.{have} is given without instrument.{lack}: the "
+                "range needs both ends for the clipping check; give both"
+            )
+    return groups["device"], instrument
+
+
+def _units(items: list[str]) -> dict[str, str]:
+    units: dict[str, str] = {}
+    for channel, unit in _pairs(items, "--unit"):
+        if channel in units:
+            raise ConfigError(
+                f"--unit {channel}={unit}: channel {channel!r} already has the unit "
+                f"{units[channel]!r}; give each channel one unit"
+            )
+        units[channel] = unit
+    return units
+
+
 def _import_tdms(args: argparse.Namespace) -> int:
     from nwnrc.recording._tdms import import_tdms
 
     kwargs = _common_kwargs(args)
-    return _run_import(lambda: import_tdms(args.file, **kwargs), args.out)
+    units = _units(args.unit)
+    return _run_import(lambda: import_tdms(args.file, units=units, **kwargs), args.out)
 
 
 def _import_table(args: argparse.Namespace) -> int:
     from nwnrc.recording._tabular import import_table
 
     kwargs = _common_kwargs(args)
-    units = dict(_pairs(args.unit, "--unit"))
+    units = _units(args.unit)
     return _run_import(
         lambda: import_table(
             args.file,

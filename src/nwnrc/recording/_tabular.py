@@ -147,6 +147,12 @@ def import_table(
             ),
             None,
         )
+    if time_channel is not None and time_channel in roles.channels():
+        raise DataError(
+            f"channel {time_channel!r} is given as the time column and as a role "
+            f"(input={roles.input!r}, pads={dict(roles.pads)}, "
+            f"current={roles.current!r}); give the time its own column"
+        )
     wanted = roles.channels() + ([time_channel] if time_channel else [])
     missing = [n for n in wanted if n not in columns]
     if missing:

@@ -23,6 +23,7 @@ from nwnrc.errors import DataError
 from nwnrc.recording._assemble import (
     ChannelMap,
     assemble_recording,
+    check_distinct_channels,
     plain_metadata,
     to_amps,
     to_volts,
@@ -45,6 +46,7 @@ def import_tdms(
     labels: str | Path | ArrayLike,
     current_channel: str | None = None,
     current_gain_v_per_a: float | None = None,
+    units: Mapping[str, str] | None = None,
     steps: int | None = None,
     offset: int = 0,
     starts: str | Path | ArrayLike | None = None,
@@ -83,6 +85,12 @@ def import_tdms(
     current_gain_v_per_a : float, optional
         Transimpedance gain of the current amplifier, V/A; negative for an
         inverting one (the current is the voltage divided by the gain).
+    units : mapping of str to str, optional
+        Unit of a mapped channel (``{"ai1": "mV"}``, the channel named as for the
+        roles), in place of its ``unit_string``: for a file whose unit is wrong,
+        missing or unusual. Units are V, mV, uV, kV and A, mA, uA, nA, pA; the
+        unprefixed unit also spelt ``volt``/``volts``/``amps`` in any case, but a
+        prefix is case-sensitive.
     steps : int, optional
         Input steps per sample; taken from the stimulus where given.
     offset : int
@@ -173,11 +181,15 @@ def import_tdms(
 
     entries = [(g.name, c) for g in tdms.groups() for c in g.channels()]
     found = {name: _resolve(entries, name, p) for name in roles.channels()}
+    check_distinct_channels(
+        roles, {name: f"{g}/{c.name}" for name, (g, c) in found.items()}
+    )
+    given_units = _units_by_role(units or {}, found, entries, p)
 
     data: dict[str, NDArray[np.float64]] = {}
     dts: dict[str, float] = {}
     starts_s: dict[str, float] = {}
-    units: dict[str, str | None] = {}
+    unit_of: dict[str, str | None] = {}
     times = [_start_time(ch.properties) for _, ch in found.values()]
     ref = next((t for t in times if t is not None), None)
     for name, (_, ch) in found.items():
@@ -186,8 +198,8 @@ def import_tdms(
         if "wf_increment" in props:
             dts[name] = float(props["wf_increment"])
         starts_s[name] = _start_seconds(props, ref)
-        unit = props.get("unit_string")
-        units[name] = None if unit is None else str(unit)
+        unit = given_units.get(name, props.get("unit_string"))
+        unit_of[name] = None if unit is None else str(unit)
     report = ValidationReport(
         check_channel_lengths({k: v.size for k, v in data.items()}, dts)
     )
@@ -195,16 +207,16 @@ def import_tdms(
     raw_dt = next(iter(dts.values()), None)
     _check_starts(starts_s, raw_dt)
 
-    for name, unit in units.items():
+    for name, unit in unit_of.items():
         if unit is None and name != roles.current:
             logger.info("channel %r has no unit_string; taken as V", name)
-    input_v = to_volts(data[roles.input], units[roles.input], roles.input)
-    pads_v = [to_volts(data[ch], units[ch], ch) for ch in roles.pads]
+    input_v = to_volts(data[roles.input], unit_of[roles.input], roles.input)
+    pads_v = [to_volts(data[ch], unit_of[ch], ch) for ch in roles.pads]
     current_a = None
     if roles.current is not None:
         current_a = to_amps(
             data[roles.current],
-            units[roles.current],
+            unit_of[roles.current],
             roles.current,
             roles.current_gain_v_per_a,
         )
@@ -219,8 +231,8 @@ def import_tdms(
         ni_name = ch.properties.get("NI_ChannelName")
         if ni_name is not None:
             meta[f"ni_channel.{_key(name)}"] = plain_metadata(ni_name)
-        if units[name] is not None:
-            meta[f"unit.{_key(name)}"] = units[name]
+        if unit_of[name] is not None:
+            meta[f"unit.{_key(name)}"] = unit_of[name]
     meta.update(instrument or {})
 
     logger.info(
@@ -275,6 +287,36 @@ def _resolve(entries: list[tuple[str, Any]], name: str, path: Path) -> tuple[str
         )
     present = ", ".join(_describe(g, c) for g, c in entries) or "none"
     raise DataError(f"no channel {name!r} in {path}; channels present: {present}")
+
+
+def _units_by_role(
+    units: Mapping[str, str],
+    found: Mapping[str, tuple[str, Any]],
+    entries: list[tuple[str, Any]],
+    path: Path,
+) -> dict[str, str]:
+    """Given units keyed by the role names of their channels (any spelling)."""
+    by_channel = {f"{g}/{c.name}": name for name, (g, c) in found.items()}
+    out: dict[str, str] = {}
+    spelt: dict[str, str] = {}
+    for key, unit in units.items():
+        group, ch = _resolve(entries, key, path)
+        full = f"{group}/{ch.name}"
+        role = by_channel.get(full)
+        if role is None:
+            raise DataError(
+                f"a unit is given for channel {key!r} (--unit {key}={unit}), which is "
+                f"not mapped to a role; the mapped channels are "
+                f"{', '.join(repr(n) for n in found)}"
+            )
+        if role in out:
+            raise DataError(
+                f"two units are given for channel {full!r}: {spelt[role]}={out[role]} "
+                f"and {key}={unit}; give one"
+            )
+        out[role] = unit
+        spelt[role] = key
+    return out
 
 
 def _describe(group: str, ch: Any) -> str:

@@ -376,6 +376,16 @@ def validate_recording(
         report.extend(_time_findings(rec, time_s, time_rtol, max_findings))
 
     steps_total = rec.n_samples * rec.n_steps
+    for keys in (RANGE_KEYS_V, RANGE_KEYS_A):
+        given = [k for k in keys if rec.instrument.get(k) is not None]
+        if len(given) == 1:
+            lack = next(k for k in keys if k not in given)
+            message = (
+                f"instrument metadata gives {given[0]} without {lack}: the range "
+                "needs both ends, so clipping at the instrument's range is not "
+                f"checked; give both (--meta instrument.{lack}=...)"
+            )
+            report.extend([Finding("warning", "clipped", message)])
     pad_range = _instrument_range(rec.instrument, RANGE_KEYS_V)
     for c, pad in enumerate(rec.pad_numbers):
         report.extend(
