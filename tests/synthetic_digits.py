@@ -22,3 +22,18 @@ def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         else:
             images[i, lo:hi, pos : pos + 3] = 255
     return images, labels.astype(np.int64)
+
+
+def write_digit_set(
+    path, sizes: tuple[int, int, int], seeds: tuple[int, int, int]
+) -> dict[str, np.ndarray]:
+    """Write train, validation and test splits of synthetic digits to a ``.npz``.
+
+    ``sizes`` and ``seeds`` are per split (train, val, test); returns the arrays
+    under the keys ``load_mnist`` reads (``x_train``, ``y_train``, ...).
+    """
+    arrays = {}
+    for split, n, seed in zip(("train", "val", "test"), sizes, seeds, strict=True):
+        arrays[f"x_{split}"], arrays[f"y_{split}"] = synthetic_digits(n, seed)
+    np.savez(path, **arrays)
+    return arrays

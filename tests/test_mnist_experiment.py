@@ -23,24 +23,13 @@ from nwnrc.cli import main
 from nwnrc.data._store import FeatureStore
 from nwnrc.errors import ConfigError, DataError, NetworkError
 from nwnrc.experiments import MnistConfig, run_mnist
-from synthetic_digits import synthetic_digits
+from synthetic_digits import synthetic_digits, write_digit_set
 
 
 @pytest.fixture(scope="module")
 def digits_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("digits") / "digits.npz"
-    x_train, y_train = synthetic_digits(600, 1)
-    x_val, y_val = synthetic_digits(100, 2)
-    x_test, y_test = synthetic_digits(100, 3)
-    np.savez(
-        path,
-        x_train=x_train,
-        y_train=y_train,
-        x_val=x_val,
-        y_val=y_val,
-        x_test=x_test,
-        y_test=y_test,
-    )
+    write_digit_set(path, (600, 100, 100), (1, 2, 3))
     return path
 
 

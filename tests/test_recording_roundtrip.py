@@ -38,7 +38,7 @@ from nwnrc.experiments._mnist import (
 )
 from nwnrc.recording import Recording, read_recording, write_recording
 from nwnrc.recording._export import export_run
-from synthetic_digits import synthetic_digits
+from synthetic_digits import write_digit_set
 
 N_TRAIN, N_TEST = 60, 30
 CFG = {
@@ -67,20 +67,9 @@ def _without(d: dict[str, Any], keys: tuple[str, ...]) -> str:
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     path = tmp_path_factory.mktemp("digits") / "digits.npz"
-    x_train, y_train = synthetic_digits(200, 11)
-    x_val, y_val = synthetic_digits(40, 12)
-    x_test, y_test = synthetic_digits(40, 13)
-    np.savez(
-        path,
-        x_train=x_train,
-        y_train=y_train,
-        x_val=x_val,
-        y_val=y_val,
-        x_test=x_test,
-        y_test=y_test,
-    )
-    images = np.concatenate([x_train[:N_TRAIN], x_test[:N_TEST]])
-    labels = np.concatenate([y_train[:N_TRAIN], y_test[:N_TEST]])
+    d = write_digit_set(path, (200, 40, 40), (11, 12, 13))
+    images = np.concatenate([d["x_train"][:N_TRAIN], d["x_test"][:N_TEST]])
+    labels = np.concatenate([d["y_train"][:N_TRAIN], d["y_test"][:N_TEST]])
     return {"path": path, "images": images, "labels": labels}
 
 
@@ -527,11 +516,7 @@ def test_a_sequence_run_exports_through_its_converter(tmp_path: Path) -> None:
         sequence_recording,
     )
 
-    arrays = {}
-    for split, n, seed in (("train", 200, 1), ("val", 20, 2), ("test", 100, 3)):
-        x, y = synthetic_digits(n, seed)
-        arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
-    np.savez(tmp_path / "digits.npz", **arrays)
+    write_digit_set(tmp_path / "digits.npz", (200, 20, 100), (1, 2, 3))
     tiny = {
         "n_wires": 150,
         "chip_size_um": 44.0,

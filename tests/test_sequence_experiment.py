@@ -18,7 +18,7 @@ from nwnrc.cli import main
 from nwnrc.device import JunctionParams
 from nwnrc.errors import ConfigError
 from nwnrc.experiments._sequence import SequenceConfig, run_sequence
-from synthetic_digits import synthetic_digits
+from synthetic_digits import write_digit_set
 
 SMALL = {
     "n_wires": 200,
@@ -37,11 +37,7 @@ SMALL = {
 @pytest.fixture(scope="module")
 def digits_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("digits") / "digits.npz"
-    arrays = {}
-    for split, n, seed in (("train", 600, 1), ("val", 50, 2), ("test", 300, 3)):
-        x, y = synthetic_digits(n, seed)
-        arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
-    np.savez(path, **arrays)
+    write_digit_set(path, (600, 50, 300), (1, 2, 3))
     return path
 
 

@@ -29,7 +29,7 @@ from nwnrc.experiments._sequence import (
     sequence_recording,
 )
 from nwnrc.recording import Recording, read_recording, write_recording
-from synthetic_digits import synthetic_digits
+from synthetic_digits import write_digit_set
 
 SEQ = "14751479"
 TINY = {
@@ -52,11 +52,7 @@ DIGITS = 4 * 8  # per stream
 @pytest.fixture(scope="module")
 def sim_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     root = tmp_path_factory.mktemp("seqrec")
-    arrays: dict[str, Any] = {}
-    for split, n, seed in (("train", 400, 1), ("val", 20, 2), ("test", 200, 3)):
-        x, y = synthetic_digits(n, seed)
-        arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
-    np.savez(root / "digits.npz", **arrays)
+    write_digit_set(root / "digits.npz", (400, 20, 200), (1, 2, 3))
     config = SequenceConfig.from_dict(TINY)
     metrics = run_sequence(
         config, root / "sim", data_path=root / "digits.npz", figures=False

@@ -29,7 +29,7 @@ from nwnrc.cli import main
 from nwnrc.errors import ConfigError
 from nwnrc.experiments import MnistConfig, run_mnist
 from nwnrc.sweep import read_sweep, run_sweep, sweep_table, write_report
-from synthetic_digits import synthetic_digits
+from synthetic_digits import write_digit_set
 
 SWEEP = """
 experiment = "mnist"
@@ -54,11 +54,7 @@ v_max = [1.0, 2.0]
 
 
 def _digits(path: Path, seed: int = 0) -> Path:
-    arrays = {}
-    for split, n, s in (("train", 300, 1), ("val", 60, 2), ("test", 60, 3)):
-        x, y = synthetic_digits(n, s + 10 * seed)
-        arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
-    np.savez(path, **arrays)
+    write_digit_set(path, (300, 60, 60), (1 + 10 * seed, 2 + 10 * seed, 3 + 10 * seed))
     return path
 
 

@@ -67,7 +67,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STEPS_PER_DIGIT = 784
-#: Largest input voltage a config accepts, V.
 N_CLASSES = 10
 #: File in a run folder that names the recording the run was made from.
 RECORDING_STAMP = "recording.json"
